@@ -1,0 +1,17 @@
+/* Subcommands of the remsim binary.  Each takes argc/argv starting at its
+ * own name and returns the process exit code: 0 ok, 1 findings, 2 usage or
+ * environment error. */
+#ifndef REMSIM_CLI_COMMANDS_H
+#define REMSIM_CLI_COMMANDS_H
+
+enum { RS_EXIT_OK = 0, RS_EXIT_FINDINGS = 1, RS_EXIT_USAGE = 2 };
+
+typedef struct rs_command {
+    const char *name;
+    const char *summary;
+    int (*run)(int argc, char **argv);
+} rs_command;
+
+int cmd_decode(int argc, char **argv);
+
+#endif
