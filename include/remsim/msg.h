@@ -190,6 +190,11 @@ rs_code rs_msg_decode(const rs_profile *p, const uint8_t *buf, size_t len,
 /* Body only, for a frame already parsed with rs_frame_parse(). */
 rs_code rs_msg_decode_body(const rs_profile *p, const rs_frame *f, rs_msg *out, rs_err *err);
 
+/* Sets msg->frame from the profile (start bytes, software version,
+ * encryption 0x01, GB32960 request flag), the VIN and the kind; an empty
+ * report in the profile's layout.  Bodies are the caller's to fill. */
+void rs_msg_init(rs_msg *m, const rs_profile *p, rs_msg_kind kind, const uint8_t vin[RS_VIN_LEN]);
+
 /* Writes a complete frame for msg into out.  Header fields come from
  * msg->frame (cmd for reports: 0x02 or 0x03; vin; sw_version; encryption);
  * the command of every other kind follows from msg->kind. */
