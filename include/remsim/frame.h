@@ -79,7 +79,8 @@ size_t rs_frame_needed(const uint8_t *buf, size_t len);
 rs_code rs_frame_seal(const rs_profile *p, const rs_frame *hdr, uint8_t *out,
                       size_t cap, size_t data_len, size_t *len, rs_err *err);
 
-/* True when the byte is a legal encryption value of the profile. */
+/* Name of an encryption byte under the profile's table, NULL when the
+ * table does not define it. */
 const char *rs_encryption_name(const rs_profile *p, uint8_t enc);
 const char *rs_command_name(rs_proto proto, uint8_t cmd);
 

@@ -52,6 +52,8 @@ typedef struct rs_profile {
     uint8_t vin_check;           /* rs_tolerance for VIN alphabet / check digit */
     uint8_t time_check;          /* rs_tolerance for times outside the calendar */
     uint8_t range_check;         /* rs_tolerance for raw > max that is not a marker */
+    uint8_t string_check;        /* rs_tolerance: ICCID, CALID, CVN, chip id not printable */
+    uint8_t unknown_cmd;         /* rs_tolerance: command id the profile does not define */
     uint8_t sig_missing;         /* rs_tolerance: HJ 0x02/0x03/0x07 without signature */
     bool s6_variant;             /* accept the S6 real-time layout (§7.1), opt-in */
     uint8_t sw_version;          /* byte 20 written by the encoder */

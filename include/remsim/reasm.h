@@ -20,7 +20,9 @@ typedef struct rs_reasm {
     const rs_profile *profile;
     uint8_t *buf;
     size_t cap;              /* largest frame accepted */
-    size_t len;              /* bytes held */
+    size_t head;             /* first byte not yet consumed */
+    size_t len;              /* end of the bytes held: buf[head..len) */
+    size_t pending;          /* length of the frame returned last, consumed on the next call */
     uint64_t consumed;       /* stream offset of buf[0] */
     uint64_t frames;         /* frames returned */
     uint64_t skipped;        /* bytes skipped as garbage */
