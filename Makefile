@@ -100,12 +100,15 @@ test: deps
 bench: deps $(BENCH_BIN) $(REMSIM)
 	@for b in $(BENCH_BIN); do echo "== $$b"; $$b || exit 1; done
 
-# libFuzzer targets compile the library sources themselves, instrumented.
+# libFuzzer targets compile the codec sources themselves, instrumented.
 FUZZ_CC ?= clang
 FUZZ_FLAGS := $(CPPFLAGS_ALL) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
-$(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRC)
+FUZZ_LIB := lib/error.c lib/time.c lib/field.c lib/profile.c lib/frame.c lib/msg_decode.c lib/msg_encode.c \
+            lib/msg_info.c lib/msg_report.c \
+            lib/reasm.c lib/vin.c lib/json.c
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB)
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(LIB_SRC) -lm
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(FUZZ_LIB) -lm
 
 FUZZ_SECONDS ?= 60
 fuzz: deps $(FUZZ_BIN)

@@ -22,6 +22,8 @@ static bool room(writer *w, size_t n)
 
 static bool put_bytes(writer *w, const void *src, size_t n)
 {
+    if (n == 0) /* src may be NULL for an empty list */
+        return true;
     if (!room(w, n))
         return false;
     memcpy(w->p + w->len, src, n);
