@@ -11,7 +11,8 @@ packages=(
   liblua5.4-dev      # scenarios
   libcmocka-dev      # unit tests
   can-utils          # candump/canplayer for CAN tests
-  python3-can        # reference candump reader for cross-checks
+  python3 python3-can  # test scripts; reference candump reader for cross-checks
+  xxd                # hex <-> binary in tests and the fuzz corpus
   clang libclang-rt-14-dev  # libFuzzer target (tests/fuzz)
 )
 

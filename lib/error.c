@@ -101,6 +101,19 @@ int rs_err_format(const rs_err *e, char *buf, size_t cap)
     case RS_NUM_GOT_ONLY:
         snprintf(nums, sizeof nums, ": found %lld", e->got);
         break;
+    case RS_NUM_CHAR: {
+        char g[16], w[16];
+        snprintf(g, sizeof g, e->got >= 0x20 && e->got < 0x7F ? "'%c'" : "0x%02X", (int)e->got);
+        snprintf(w, sizeof w, e->want >= 0x20 && e->want < 0x7F ? "'%c'" : "0x%02X", (int)e->want);
+        if (e->want)
+            snprintf(nums, sizeof nums, ": found %s, expected %s", g, w);
+        else
+            snprintf(nums, sizeof nums, ": found %s", g);
+        break;
+    }
+    case RS_NUM_HEX_GOT_ONLY:
+        snprintf(nums, sizeof nums, ": found 0x%02llX", e->got);
+        break;
     default:
         break;
     }

@@ -234,7 +234,7 @@ static rs_code opaque(const rs_profile *p, const rs_frame *f, rs_msg *m, rs_code
                       size_t offset, const char *field, const char *rule, long long got, rs_err *err)
 {
     rs_err w;
-    rs_fail(&w, why, offset, field, rule, got, 0, RS_NUM_HEX);
+    rs_fail(&w, why, offset, field, rule, got, 0, RS_NUM_HEX_GOT_ONLY);
     m->kind = RS_MSG_OPAQUE;
     m->u.opaque.has_time = false;
     m->u.opaque.p = f->data;

@@ -95,7 +95,7 @@ static rs_code classify_type(const rs_profile *p, uint8_t type, size_t frame_off
     if (rs_info_body_len(type)) {
         /* An HJ stream type in a GB 17691 report: layout known, so read it. */
         rs_fail(&w, RS_E_INFO_TYPE, frame_off, "info_type",
-                "types 0x03-0x05 are reserved in GB 17691 and defined by HJ 1239 (§7.3)", type, 0, RS_NUM_HEX);
+                "types 0x03-0x05 are reserved in GB 17691 and defined by HJ 1239 (§7.3)", type, 0, RS_NUM_HEX_GOT_ONLY);
         return rs_msg_tolerate(m, p, p->unknown_cmd, &w, err);
     }
     if (type >= 0x81 && type <= 0xFE) {
@@ -103,12 +103,12 @@ static rs_code classify_type(const rs_profile *p, uint8_t type, size_t frame_off
         *stop = true;
         rs_fail(&w, RS_E_INFO_TYPE, frame_off, "info_type",
                 "user-defined info type: its length is unknown, the rest of the packet is kept as bytes (§7.3, §13)",
-                type, 0, RS_NUM_HEX);
+                type, 0, RS_NUM_HEX_GOT_ONLY);
         return rs_msg_tolerate(m, p, p->unknown_cmd, &w, err);
     }
     return rs_fail(err, RS_E_INFO_TYPE, frame_off, "info_type",
                    "info type is reserved (§7.3): known types are 0x01, 0x02, 0x80 and, in HJ 1239, 0x03-0x05",
-                   type, 0, RS_NUM_HEX);
+                   type, 0, RS_NUM_HEX_GOT_ONLY);
 }
 
 static rs_code new_item(rs_report *r, size_t frame_off, rs_item **out, rs_err *err)

@@ -44,12 +44,12 @@ rs_code rs_vin_check(const uint8_t vin[17], size_t base, rs_err *err)
         if (!rs_vin_char_ok(vin[i]))
             return rs_fail(err, RS_E_VIN, base + (size_t)i, "vin",
                            "VIN characters are digits and capitals without I, O, Q (GB 16735, §2.4)",
-                           vin[i], 0, RS_NUM_GOT_ONLY);
+                           vin[i], 0, RS_NUM_CHAR);
     char cd = rs_vin_check_digit(vin);
     if (vin[8] != cd)
         return rs_fail(err, RS_E_VIN, base + 8, "vin",
                        "position 9 is the ISO 3779 check digit of the other 16 characters",
-                       vin[8], cd, RS_NUM_DEC);
+                       vin[8], cd, RS_NUM_CHAR);
     return RS_OK;
 }
 

@@ -55,7 +55,8 @@ typedef struct rs_err {
     long long want;      /* what the rule wants (RS_NUM_*: whether to print) */
 } rs_err;
 
-enum { RS_NUM_NONE = 0, RS_NUM_DEC = 1, RS_NUM_HEX = 2, RS_NUM_GOT_ONLY = 3 };
+enum { RS_NUM_NONE = 0, RS_NUM_DEC = 1, RS_NUM_HEX = 2, RS_NUM_GOT_ONLY = 3, RS_NUM_HEX_GOT_ONLY = 4,
+       RS_NUM_CHAR = 5 /* got (and want, when non-zero) are characters */ };
 
 /* Fills *e (when e is not NULL) and returns code.  Use as
  *   return rs_fail(err, RS_E_BCC, off, "bcc", "XOR of bytes 2..23+N (§3.1)", got, want, RS_NUM_HEX); */
