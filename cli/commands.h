@@ -13,5 +13,6 @@ typedef struct rs_command {
 } rs_command;
 
 int cmd_decode(int argc, char **argv);
+int cmd_can2frames(int argc, char **argv);
 
 #endif

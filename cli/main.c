@@ -6,6 +6,7 @@
 
 static const rs_command commands[] = {
     { "decode", "decode frames (hex lines or raw bytes) into JSON Lines", cmd_decode },
+    { "can2frames", "convert a candump CAN trace into the protocol frames a terminal sends", cmd_can2frames },
 };
 
 static const unsigned n_commands = sizeof commands / sizeof commands[0];
