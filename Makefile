@@ -105,7 +105,7 @@ FUZZ_CC ?= clang
 FUZZ_FLAGS := $(CPPFLAGS_ALL) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 FUZZ_LIB := lib/error.c lib/time.c lib/field.c lib/profile.c lib/frame.c lib/msg_decode.c lib/msg_encode.c \
             lib/msg_info.c lib/msg_report.c \
-            lib/reasm.c lib/vin.c lib/json.c
+            lib/reasm.c lib/vin.c lib/json.c lib/can.c lib/candump.c lib/candump_write.c
 $(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(FUZZ_LIB) -lm

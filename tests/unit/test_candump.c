@@ -4,6 +4,7 @@
 #include "testutil.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include "remsim/can.h"
@@ -485,6 +486,45 @@ static void test_overlong_line(void **state)
     unlink(path);
 }
 
+static void put(int fd, const char *s)
+{
+    assert_int_equal(write(fd, s, strlen(s)), (ssize_t)strlen(s));
+}
+
+/* A pipe (stdin in the CLI): a partial line is RS_CAN_AGAIN on a
+ * non-blocking fd, the rest completes it, closing the writer ends it. */
+static void test_pipe_partial_lines(void **state)
+{
+    (void)state;
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    assert_int_equal(fcntl(fds[0], F_SETFL, O_NONBLOCK), 0);
+    rs_err err;
+    rs_can_port *p = rs_candump_open_fd(fds[0], true, "stdin", 0, &err);
+    assert_non_null(p);
+    assert_int_equal(p->fd, fds[0]);
+    rs_can_frame f;
+    assert_int_equal(rs_can_read(p, &f, &err), RS_CAN_AGAIN);
+    put(fds[1], "(1.5) can0 12");
+    assert_int_equal(rs_can_read(p, &f, &err), RS_CAN_AGAIN);
+    put(fds[1], "3#AB\n(2.0) can0 1");
+    assert_int_equal(rs_can_read(p, &f, &err), RS_CAN_OK);
+    assert_int_equal(f.id, 0x123);
+    assert_int_equal(f.data[0], 0xAB);
+    assert_int_equal(rs_can_read(p, &f, &err), RS_CAN_AGAIN);
+    put(fds[1], "23#");
+    close(fds[1]);   /* the last line has no newline: EOF completes it */
+    f = read_ok(p);
+    assert_int_equal(f.id, 0x123);
+    assert_true(f.ts_us == 2000000);
+    expect_end(p);
+    char msg[256];
+    rs_err e = { .code = RS_E_SYNTAX, .offset = 4, .field = "can_id", .rule = "r" };
+    rs_candump_err_format(p, &e, msg, sizeof msg);
+    assert_non_null(strstr(msg, "stdin:2:4: "));
+    rs_can_close(p);
+}
+
 static void test_open_missing_file(void **state)
 {
     (void)state;
@@ -673,6 +713,7 @@ int main(void)
         cmocka_unit_test(test_round_trip_file),
         cmocka_unit_test(test_copy_with_tx_names),
         cmocka_unit_test(test_overlong_line),
+        cmocka_unit_test(test_pipe_partial_lines),
         cmocka_unit_test(test_open_missing_file),
         cmocka_unit_test(test_junk_never_crashes),
         cmocka_unit_test(test_trace_truck_idle),
