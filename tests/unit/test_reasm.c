@@ -116,7 +116,8 @@ static size_t concat(const corpus *c, uint8_t *out, const uint8_t *gap, size_t g
     size_t n = 0;
     *garbage = 0;
     for (int i = 0; i < c->n; i++) {
-        memcpy(out + n, gap, gap_len);
+        if (gap_len)
+            memcpy(out + n, gap, gap_len);
         n += gap_len;
         *garbage += gap_len;
         memcpy(out + n, c->frame[i], c->len[i]);
