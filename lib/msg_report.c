@@ -111,17 +111,24 @@ static rs_code classify_type(const rs_profile *p, uint8_t type, size_t frame_off
                    type, 0, RS_NUM_HEX_GOT_ONLY);
 }
 
-static rs_code new_item(rs_report *r, size_t frame_off, rs_item **out, rs_err *err)
+/* Opens the item whose type byte is at data-unit offset off: the item limit,
+ * then what the type allows (parse it, or keep the rest as bytes). */
+static rs_code begin_item(const rs_profile *p, rs_msg *m, const uint8_t *d, size_t off, rs_item **out,
+                          bool *stop, rs_err *err)
 {
+    rs_report *r = &m->u.report;
+    size_t fo = RS_HEADER_LEN + off;
     if (r->n_items >= RS_REPORT_MAX_ITEMS)
-        return rs_fail(err, RS_E_LIMIT, frame_off, "items", "a report holds at most 64 items in this decoder",
+        return rs_fail(err, RS_E_LIMIT, fo, "items", "a report holds at most 64 items in this decoder",
                        r->n_items + 1, RS_REPORT_MAX_ITEMS, RS_NUM_DEC);
     rs_item *it = &r->item[r->n_items++];
-    it->offset = (uint32_t)(frame_off - RS_HEADER_LEN);
+    it->offset = (uint32_t)off;
+    it->type = d[off];
     it->serial = 0;
+    it->collect = r->time;
     it->s6_block = NULL;
     *out = it;
-    return RS_OK;
+    return classify_type(p, it->type, fo, stop, m, err);
 }
 
 static void opaque_rest(rs_item *it, const uint8_t *d, size_t off, size_t n)
@@ -139,12 +146,8 @@ static rs_code decode_gb(const rs_profile *p, const uint8_t *d, size_t n, rs_msg
         size_t fo = RS_HEADER_LEN + off;
         rs_item *it;
         bool stop;
-        rs_code rc = new_item(r, fo, &it, err);
+        rs_code rc = begin_item(p, m, d, off, &it, &stop, err);
         if (rc)
-            return rc;
-        it->type = d[off];
-        it->collect = r->time;
-        if ((rc = classify_type(p, it->type, fo, &stop, m, err)))
             return rc;
         if (n - off < 3)
             return rs_fail(err, RS_E_BODY, fo + (n - off), "info_serial",
@@ -188,10 +191,7 @@ static rs_code decode_hj(const rs_profile *p, const rs_frame *f, rs_msg *m, rs_e
         }
         rs_item *it;
         bool stop;
-        if ((rc = new_item(r, fo, &it, err)))
-            return rc;
-        it->type = d[off];
-        if ((rc = classify_type(p, it->type, fo, &stop, m, err)))
+        if ((rc = begin_item(p, m, d, off, &it, &stop, err)))
             return rc;
         if (n - off < 7)
             return rs_fail(err, RS_E_BODY, fo + (n - off), "collect_time",
@@ -231,14 +231,10 @@ static rs_code decode_s6(const rs_profile *p, const uint8_t *d, size_t n, rs_msg
         size_t fo = RS_HEADER_LEN + off;
         rs_item *it;
         bool stop;
-        rs_code rc = new_item(r, fo, &it, err);
+        rs_code rc = begin_item(p, m, d, off, &it, &stop, err);
         if (rc)
             return rc;
-        it->type = d[off];
         it->serial = r->serial;
-        it->collect = r->time;
-        if ((rc = classify_type(p, it->type, fo, &stop, m, err)))
-            return rc;
         if (stop) {
             opaque_rest(it, d, off + 1, n);
             return RS_OK;
