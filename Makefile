@@ -123,7 +123,7 @@ install: all
 	install -m 755 $(REMSIM) $(DESTDIR)$(PREFIX)/bin/remsim
 	install -m 644 $(LIBA) $(DESTDIR)$(PREFIX)/lib/libremsim.a
 	install -m 644 include/remsim/*.h $(DESTDIR)$(PREFIX)/include/remsim/
-	cp -R scenarios/. $(DESTDIR)$(PREFIX)/share/remsim/scenarios/
+	if [ -d scenarios ]; then cp -R scenarios/. $(DESTDIR)$(PREFIX)/share/remsim/scenarios/; fi
 
 clean:
 	rm -rf build out
