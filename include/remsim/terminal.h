@@ -18,7 +18,7 @@
  *
  * Using it:
  *     rs_terminal_init(t, profile, cfg, ident, store_mem, store_bytes, &err);
- *     for each event: rs_terminal_xxx(t, now, ..., out);
+ *     for each event: rs_terminal_<event>(t, now, ..., out), e.g. rs_terminal_tick();
  *         then send out's frames in order on their links, then act on
  *         out->close, then on out->connect, call again at out->deadline,
  *         and rs_term_out_clear(out).
