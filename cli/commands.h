@@ -14,5 +14,8 @@ typedef struct rs_command {
 
 int cmd_decode(int argc, char **argv);
 int cmd_can2frames(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 
 #endif

@@ -7,6 +7,9 @@
 static const rs_command commands[] = {
     { "decode", "decode frames (hex lines or raw bytes) into JSON Lines", cmd_decode },
     { "can2frames", "convert a candump CAN trace into the protocol frames a terminal sends", cmd_can2frames },
+    { "serve", "the reference endpoint: receive, check, log, answer and count terminal frames", cmd_serve },
+    { "run", "run a fleet of virtual trucks on a scenario (--offline: virtual time, frames to a file)", cmd_run },
+    { "report", "summary, HTML and JUnit views of a result document; --fail-if thresholds; merge shards", cmd_report },
 };
 
 static const unsigned n_commands = sizeof commands / sizeof commands[0];

@@ -4,7 +4,7 @@
 #include <math.h>
 #include <string.h>
 
-#define SCALED(n, u, t, s, w, sc, off, max) { n, u, t, s, w, RS_KIND_SCALED, sc, off, max }
+#define SCALED(n, u, t, s, w, sc, off, max) { n, u, t, s, w, RS_KIND_SCALED, sc, off, max, 1.0 / (sc) }
 
 /* Hybrid 2-byte fields follow GB/T 32960 (valid to 0xFFFB); the rest J1939 (0xFAFF). */
 const rs_field_desc rs_fields[RS_F_COUNT] = {
@@ -106,10 +106,16 @@ bool rs_val_to_raw(const rs_field_desc *f, const rs_scaling *sc, const rs_val *v
     default:
         break;
     }
-    double x = f->kind == RS_KIND_SCALED ? (v->value - sc->offset) / sc->scale : v->value;
+    /* Multiplying by the compiled-in reciprocal instead of dividing: this
+     * runs for every field of every sample.  The result differs from the
+     * division by at most an ulp, which moves the rounding only for values
+     * within an ulp of a half step. */
+    double x = v->value;
+    if (f->kind == RS_KIND_SCALED)
+        x = sc->scale == f->scale ? (x - sc->offset) * f->inv_scale : (x - sc->offset) / sc->scale;
     if (!(x > -0.5 && x < (double)f->raw_max + 0.5)) /* also false for NaN */
         return false;
-    *raw = (uint32_t)llround(x);
+    *raw = (uint32_t)(x + 0.5); /* x > -0.5: rounds half up, like llround here, without the call */
     return true;
 }
 

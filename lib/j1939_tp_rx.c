@@ -68,6 +68,7 @@ rs_code rs_tp_rx_init(rs_tp_rx *rx, const rs_tp_rx_cfg *cfg, rs_tp_rx_session *s
         slots[i].state = RX_FREE;
         slots[i].deadline = RS_TP_NO_DEADLINE;
     }
+    rx->next_due = RS_TP_NO_DEADLINE;
     return RS_OK;
 }
 
@@ -173,7 +174,7 @@ static rs_tp_rx_session *alloc(rs_tp_rx *rx)
     return NULL;
 }
 
-void rs_tp_rx_tick(rs_tp_rx *rx, uint64_t now_us)
+static void run_timers(rs_tp_rx *rx, uint64_t now_us)
 {
     if (now_us > rx->now)
         rx->now = now_us;
@@ -502,7 +503,7 @@ static int on_dt(rs_tp_rx *rx, const rs_j1939_id *id, const rs_can_frame *f, rs_
     return 0;
 }
 
-int rs_tp_rx_feed(rs_tp_rx *rx, const rs_can_frame *f, rs_j1939_msg *out)
+static int feed_frame(rs_tp_rx *rx, const rs_can_frame *f, rs_j1939_msg *out)
 {
     if (!(f->flags & RS_CAN_EXT) || (f->flags & (RS_CAN_RTR | RS_CAN_ERR | RS_CAN_FD)))
         return 0;
@@ -549,7 +550,7 @@ int rs_j1939_rx_feed(rs_j1939_rx *rx, const rs_can_frame *f, rs_j1939_msg *out)
     rs_j1939_id_decode(f->id, &id);
     if (id.pgn == RS_PGN_TP_CM || id.pgn == RS_PGN_TP_DT)
         return rs_tp_rx_feed(&rx->tp, f, out);
-    rs_tp_rx_tick(&rx->tp, f->ts_us);
+    rs_tp_rx_tick(&rx->tp, f->ts_us); /* cheap unless a TP timer is due */
     rx->tp.stats.frames++;
     rx->tp.stats.messages++;
     /* Copy: the message must not depend on the caller keeping the frame. */
@@ -563,4 +564,25 @@ int rs_j1939_rx_feed(rs_j1939_rx *rx, const rs_can_frame *f, rs_j1939_msg *out)
     out->len = f->len;
     out->data = rx->single;
     return 1;
+}
+
+/* Timers only change inside these two calls, so the earliest deadline is
+ * worked out once here and the tick of every single-frame message is a
+ * comparison. */
+void rs_tp_rx_tick(rs_tp_rx *rx, uint64_t now_us)
+{
+    if (now_us < rx->next_due) {
+        if (now_us > rx->now)
+            rx->now = now_us;
+        return;
+    }
+    run_timers(rx, now_us);
+    rx->next_due = rs_tp_rx_deadline(rx);
+}
+
+int rs_tp_rx_feed(rs_tp_rx *rx, const rs_can_frame *f, rs_j1939_msg *out)
+{
+    int r = feed_frame(rx, f, out);
+    rx->next_due = rs_tp_rx_deadline(rx);
+    return r;
 }

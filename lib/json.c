@@ -73,7 +73,7 @@ static void separator(rs_json *j)
     if (j->used[j->depth - 1])
         put(j, ",", 1);
     j->used[j->depth - 1] = true;
-    if (j->pretty)
+    if (j->pretty && !(j->flat && j->depth >= j->flat))
         indent(j, j->depth);
 }
 
@@ -141,11 +141,19 @@ static void end(rs_json *j, char kind, char close)
         set_code(j, RS_E_SYNTAX);
         return;
     }
-    if (j->pretty && j->used[j->depth - 1])
+    if (j->pretty && j->used[j->depth - 1] && !(j->flat && j->depth >= j->flat))
         indent(j, j->depth - 1u);
     j->depth--;
+    if (j->depth < j->flat)   /* the one-line container is closed */
+        j->flat = 0;
     put(j, &close, 1);
     after_value(j);
+}
+
+void rs_json_inline_next(rs_json *j)
+{
+    if (j->pretty && !j->flat && j->depth < RS_JSON_MAX_DEPTH)
+        j->flat = (uint8_t)(j->depth + 1);
 }
 
 void rs_json_obj_begin(rs_json *j) { begin(j, '{'); }
@@ -241,7 +249,7 @@ void rs_json_key(rs_json *j, const char *key)
     }
     separator(j);
     string_body(j, (const unsigned char *)key, strlen(key), true);
-    put(j, ": ", j->pretty ? 2 : 1);
+    put(j, ": ", j->pretty && !(j->flat && j->depth >= j->flat) ? 2 : 1);
     j->after_key = true;
 }
 
@@ -347,6 +355,12 @@ void rs_json_kstr(rs_json *j, const char *key, const char *s) { rs_json_key(j, k
 void rs_json_kint(rs_json *j, const char *key, long long v) { rs_json_key(j, key); rs_json_int(j, v); }
 void rs_json_kuint(rs_json *j, const char *key, unsigned long long v) { rs_json_key(j, key); rs_json_uint(j, v); }
 void rs_json_kbool(rs_json *j, const char *key, bool v) { rs_json_key(j, key); rs_json_bool(j, v); }
+
+void rs_json_kdouble(rs_json *j, const char *key, double v, int decimals)
+{
+    rs_json_key(j, key);
+    rs_json_double(j, v, decimals);
+}
 
 void rs_json_khex(rs_json *j, const char *key, const uint8_t *p, size_t n)
 {

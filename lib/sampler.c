@@ -21,6 +21,39 @@ void rs_sampler_cfg_init(rs_sampler_cfg *c)
     rs_dm_obd_cfg_default(&c->obd);
 }
 
+#define STD11_KEY 0x80000000u    /* marks an 11-bit id in the key space */
+
+static uint32_t key_of(const rs_signal *r)
+{
+    return r->pgn | ((r->flags & RS_SIG_STD11) ? STD11_KEY : 0u);
+}
+
+static unsigned key_slot(const rs_sampler *s, uint32_t key)
+{
+    unsigned h = (key * 2654435761u) >> 25; /* 7 bits: RS_SAMPLER_KEYS */
+    while (s->key_first[h] >= 0 && s->key[h] != key)
+        h = (h + 1) & (RS_SAMPLER_KEYS - 1);
+    return h;
+}
+
+static void build_index(rs_sampler *s)
+{
+    memset(s->key_first, -1, sizeof s->key_first);
+    memset(s->field_first, -1, sizeof s->field_first);
+    for (size_t i = rs_signal_count; i-- > 0;) {
+        /* built backwards so each chain ends up in table order */
+        const rs_signal *r = &rs_signals[i];
+        unsigned h = key_slot(s, key_of(r));
+        s->key[h] = key_of(r);
+        s->key_next[i] = s->key_first[h];
+        s->key_first[h] = (int8_t)i;
+        s->field_next[i] = s->field_first[r->field];
+        s->field_first[r->field] = (int8_t)i;
+        if (!(r->flags & RS_SIG_ALT))
+            s->field_primary[r->field] = true;
+    }
+}
+
 void rs_sampler_init(rs_sampler *s, const rs_sampler_cfg *cfg, rs_sample_fn emit, void *ctx)
 {
     memset(s, 0, sizeof *s);
@@ -31,6 +64,16 @@ void rs_sampler_init(rs_sampler *s, const rs_sampler_cfg *cfg, rs_sample_fn emit
     s->emit = emit;
     s->ctx = ctx;
     rs_dm_obd_init(&s->obd, &s->cfg.obd);
+    build_index(s);
+    s->epoch = 1; /* slots start at 0: empty */
+}
+
+void rs_sampler_forget(rs_sampler *s)
+{
+    if (++s->epoch == 0) { /* after 2^32 forgets: clear for real once */
+        memset(s->slot, 0, sizeof s->slot);
+        s->epoch = 1;
+    }
 }
 
 unsigned rs_sampler_obd(rs_sampler *s, rs_obd *out)
@@ -40,7 +83,7 @@ unsigned rs_sampler_obd(rs_sampler *s, rs_obd *out)
 
 static bool fresh(const rs_sampler *s, const rs_sampler_slot *sl, uint64_t t_us)
 {
-    return sl->used && sl->ts_us <= t_us && t_us - sl->ts_us <= (uint64_t)s->cfg.timeout_ms * 1000u;
+    return sl->epoch == s->epoch && sl->ts_us <= t_us && t_us - sl->ts_us <= (uint64_t)s->cfg.timeout_ms * 1000u;
 }
 
 /* The winning value of a field at t_us (sampler.h: first fresh valid value in
@@ -48,9 +91,7 @@ static bool fresh(const rs_sampler *s, const rs_sampler_slot *sl, uint64_t t_us)
 static rs_val pick(const rs_sampler *s, rs_field_id f, uint64_t t_us)
 {
     const rs_val *marker = NULL;
-    for (size_t i = 0; i < rs_signal_count; i++) {
-        if (rs_signals[i].field != f)
-            continue;
+    for (int i = s->field_first[f]; i >= 0; i = s->field_next[i]) {
         if ((rs_signals[i].flags & RS_SIG_STD11) && !s->cfg.sig.gnss)
             continue;
         for (unsigned k = 0; k <= RS_SIG_MAX_SA; k++) {
@@ -79,7 +120,7 @@ static void take_sample(rs_sampler *s, uint64_t t_us, rs_sample *out)
     for (int f = 0; f < RS_F_COUNT; f++) {
         if (f == RS_F_POS_STATUS || f == RS_F_LAT || f == RS_F_LON)
             continue;
-        if (rs_sig_primary_row((rs_field_id)f) < 0)
+        if (!s->field_primary[f])
             continue; /* no CAN source (TWC, hybrid, torque mode): stays invalid here */
         out->v[f] = rs_sig_to_report((rs_field_id)f, pick(s, (rs_field_id)f, t_us));
     }
@@ -172,7 +213,7 @@ static rs_sampler_slot *slot_for(rs_sampler *s, size_t i, uint8_t sa, uint64_t t
     /* Fallback: the first unlisted sender heard keeps the slot while it
      * talks; another one takes over only after it went silent. */
     rs_sampler_slot *fb = &s->slot[i][RS_SIG_MAX_SA];
-    if (!fb->used || fb->sa == sa || !fresh(s, fb, t_us))
+    if (fb->epoch != s->epoch || fb->sa == sa || !fresh(s, fb, t_us))
         return fb;
     return NULL;
 }
@@ -181,10 +222,9 @@ static void apply(rs_sampler *s, bool std11, uint32_t key, uint8_t sa, const uin
                   size_t len, uint64_t ts)
 {
     bool known = false, used = false;
-    for (size_t i = 0; i < rs_signal_count; i++) {
+    uint32_t k = key | (std11 ? STD11_KEY : 0u);
+    for (int i = s->key_first[key_slot(s, k)]; i >= 0; i = s->key_next[i]) {
         const rs_signal *r = &rs_signals[i];
-        if (r->pgn != key || !(r->flags & RS_SIG_STD11) != !std11)
-            continue;
         known = true;
         rs_sampler_slot *sl = std11 ? &s->slot[i][0] : slot_for(s, i, sa, ts);
         if (!sl)
@@ -192,13 +232,19 @@ static void apply(rs_sampler *s, bool std11, uint32_t key, uint8_t sa, const uin
         sl->v = rs_sig_decode(r, &s->cfg.sig, data, len);
         sl->ts_us = ts;
         sl->sa = sa;
-        sl->used = true;
+        sl->epoch = s->epoch;
         used = true;
     }
     if (used)
         s->stats.used++;
     else if (known)
         s->stats.ignored_sa++;
+}
+
+static bool is_diagnostic(uint32_t pgn)
+{
+    return pgn == RS_PGN_DM1 || pgn == RS_PGN_DM12 || pgn == RS_PGN_DM5 || pgn == RS_PGN_DM19 ||
+           pgn == RS_PGN_DM20 || pgn == RS_PGN_VI;
 }
 
 static uint64_t clock_in(rs_sampler *s, uint64_t ts)
@@ -219,6 +265,8 @@ void rs_sampler_feed(rs_sampler *s, const rs_j1939_msg *m)
     apply(s, false, m->pgn, m->sa, m->data, m->len, ts);
     /* Diagnostics: the OBD state keeps what it understands; a message it
      * cannot parse leaves it unchanged, which is all we need here. */
+    if (!is_diagnostic(m->pgn))
+        return;
     rs_j1939_msg at = *m;
     at.ts_us = ts;
     (void)rs_dm_obd_feed(&s->obd, &at, NULL);

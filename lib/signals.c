@@ -91,6 +91,33 @@ const rs_signal rs_signals[] = {
       RS_F_DPF_EXH_TEMP, RS_CONV_NONE, 6, 500, 0, SA3(0x00, 0x55, 0x3D), NOGATE },
     { "at1og2_dpf_temp", "AT1OG2", 64947, 3246, 3, 1, 16, 0.03125, -273, "degC", 1734.96875,
       RS_F_DPF_EXH_TEMP, RS_CONV_NONE, 6, 500, RS_SIG_ALT, SA3(0x00, 0x55, 0x3D), NOGATE },
+    /* HJ 1239 TWC streams 0x03 / 0x05 (protocol.md §7.6, §7.7; docs/j1939.md
+     * "TWC and hybrid sources" has the evidence behind each row).
+     * No J1939 SPN carries a switching O2 sensor's lambda or voltage, so the
+     * two O2 rows are ours [U]: proprietary B PGN 0xFFA0 from the engine,
+     * each scaled to cover its report field. */
+    { "propb_o2_up", "PROPB_FFA0", 65440, 0, 1, 1, 16, 0.0000305, 0, "lambda", 1.9597775,
+      RS_F_O2_UP, RS_CONV_NONE, 6, 100, 0, SA1(0x00), NOGATE },
+    { "propb_o2_down", "PROPB_FFA0", 65440, 0, 3, 1, 16, 0.001, 0, "V", 64.255,
+      RS_F_O2_DOWN, RS_CONV_NONE, 6, 100, 0, SA1(0x00), NOGATE },
+    /* AT1TWC: intake temperature first, the outlet when the intake is absent. */
+    { "at1twc_in", "AT1TWC", 64838, 4289, 1, 1, 16, 0.03125, -273, "degC", 1734.96875,
+      RS_F_TWC_TEMP, RS_CONV_NONE, 6, 500, 0, SA2(0x00, 0x3D), NOGATE },
+    { "at1twc_out", "AT1TWC", 64838, 4290, 3, 1, 16, 0.03125, -273, "degC", 1734.96875,
+      RS_F_TWC_TEMP, RS_CONV_NONE, 6, 500, RS_SIG_ALT, SA2(0x00, 0x3D), NOGATE },
+    /* HJ 1239 hybrid stream 0x04 (§7.8).  MG1IS1 carries speed and torque as
+     * percentages (of the reference speed / torque in MG1IR1); byte 1 is a
+     * CRC and byte 2 bits 1-4 a counter, which we neither check nor send. */
+    { "mg1is1_speed", "MG1IS1", 64372, 9057, 4, 1, 16, 0.00390625, -125, "%", 125.99609375,
+      RS_F_MOTOR_SPEED, RS_CONV_PCT_REF_SPEED, 3, 10, 0, SA2(0xEF, 0x5A), NOGATE },
+    { "mg1is1_torque", "MG1IS1", 64372, 9061, 2, 5, 12, 0.0625, -125, "%", 125.9375,
+      RS_F_MOTOR_LOAD, RS_CONV_MAGNITUDE, 3, 10, 0, SA2(0xEF, 0x5A), NOGATE },
+    { "hvessd1_voltage", "HVESSD1", 61584, 5919, 5, 1, 16, 0.05, 0, "V", 3212.75,
+      RS_F_BATT_VOLTAGE, RS_CONV_NONE, 3, 20, 0, SA3(0xF3, 0x5A, 0x5B), NOGATE },
+    { "hvessd1_current", "HVESSD1", 61584, 5920, 7, 1, 16, 0.05, -1600, "A", 1612.75,
+      RS_F_BATT_CURRENT, RS_CONV_NONE, 3, 20, 0, SA3(0xF3, 0x5A, 0x5B), NOGATE },
+    { "hvessd2_soc", "HVESSD2", 61585, 5921, 1, 1, 16, 0.0015625, 0, "%", 100.3984375,
+      RS_F_SOC, RS_CONV_NONE, 3, 20, 0, SA3(0xF3, 0x5A, 0x5B), NOGATE },
 };
 
 const size_t rs_signal_count = sizeof rs_signals / sizeof rs_signals[0];
@@ -121,6 +148,9 @@ void rs_sig_cfg_init(rs_sig_cfg *c)
         memcpy(c->sa[i], rs_signals[i].sa, RS_SIG_MAX_SA);
     c->fallback = RS_SA_STRICT;
     c->def_density = 1.09;
+    /* Chosen so -125..126 % spans the whole report range (-20000..45531
+     * rpm) at 1.5625 rpm a step; a real inverter announces its own. */
+    c->mg_ref_speed = 40000;
     c->torque_mode = 9;
     c->gnss = true;
     c->gnss_base = 0;
@@ -152,15 +182,13 @@ bool rs_sig_extract(const rs_signal *s, const uint8_t *data, size_t len, uint32_
 
 void rs_sig_insert(const rs_signal *s, uint8_t *data, uint32_t raw)
 {
-    unsigned sb = start_bit(s);
-    raw &= ones(s->len);
-    for (unsigned k = 0; k < s->len; k++) {
-        unsigned b = sb + k;
-        uint8_t m = (uint8_t)(1u << (b % 8));
-        if ((raw >> k) & 1u)
-            data[b / 8] |= m;
-        else
-            data[b / 8] &= (uint8_t)~m;
+    /* A byte at a time over the span: at most 39 bits (7 of offset + 32). */
+    unsigned sb = start_bit(s), sh = sb % 8;
+    uint64_t mask = (uint64_t)ones(s->len) << sh;
+    uint64_t val = ((uint64_t)(raw & ones(s->len))) << sh;
+    for (unsigned i = sb / 8, k = 0; i <= (sb + s->len - 1) / 8; i++, k += 8) {
+        uint8_t m = (uint8_t)(mask >> k);
+        data[i] = (uint8_t)((data[i] & ~m) | ((uint8_t)(val >> k) & m));
     }
 }
 
@@ -186,6 +214,8 @@ static double to_field_unit(const rs_signal *s, const rs_sig_cfg *c, double phys
     switch (s->conv) {
     case RS_CONV_GH_TO_MLH: return phys / c->def_density;
     case RS_CONV_L_TO_G: return phys * c->def_density * 1000.0;
+    case RS_CONV_PCT_REF_SPEED: return phys * c->mg_ref_speed / 100.0;
+    case RS_CONV_MAGNITUDE: return fabs(phys);
     default: return phys;
     }
 }
@@ -195,7 +225,8 @@ static double from_field_unit(const rs_signal *s, const rs_sig_cfg *c, double v)
     switch (s->conv) {
     case RS_CONV_GH_TO_MLH: return v * c->def_density;
     case RS_CONV_L_TO_G: return v / (c->def_density * 1000.0);
-    default: return v;
+    case RS_CONV_PCT_REF_SPEED: return v * 100.0 / c->mg_ref_speed;
+    default: return v; /* a magnitude goes out as the positive value */
     }
 }
 
@@ -268,7 +299,7 @@ bool rs_sig_encode(const rs_signal *s, const rs_sig_cfg *c, const rs_val *v, uin
     double x = (from_field_unit(s, c, v->value) - s->offset) / s->scale;
     if (!(x > -0.5 && x < (double)raw_valid_max(s) + 0.5)) /* also false for NaN */
         return false;
-    rs_sig_insert(s, data, (uint32_t)llround(x));
+    rs_sig_insert(s, data, (uint32_t)(x + 0.5)); /* x > -0.5 */
     if (s->gate.byte) {
         uint8_t *g = &data[s->gate.byte - 1];
         *g = (uint8_t)((*g & ~s->gate.mask) | s->gate.value);
@@ -314,8 +345,11 @@ bool rs_sig_field_range(rs_field_id f, const rs_sig_cfg *c, double *lo, double *
         return false;
     const rs_signal *s = &rs_signals[r];
     const rs_field_desc *fd = &rs_fields[f];
-    double jlo = to_field_unit(s, c, s->offset);
-    double jhi = to_field_unit(s, c, (double)raw_valid_max(s) * s->scale + s->offset);
+    double plo = s->offset, phi = (double)raw_valid_max(s) * s->scale + s->offset;
+    if (s->conv == RS_CONV_MAGNITUDE)
+        plo = fmax(plo, 0); /* only the positive half is ever sent */
+    double jlo = to_field_unit(s, c, plo);
+    double jhi = to_field_unit(s, c, phi);
     double glo = fd->offset, ghi = (double)fd->raw_max * fd->scale + fd->offset;
     if (s->conv == RS_CONV_SIGNED_DEG) {
         jhi = fmin(fabs(jlo), fabs(jhi));
@@ -403,6 +437,13 @@ rs_code rs_sig_cfg_set(rs_sig_cfg *c, const char *kv, rs_err *err)
         c->def_density = x;
         return RS_OK;
     }
+    if (strcmp(key, "mg_ref_speed") == 0) {
+        /* MG1IR1 SPN 10171 is 4 rpm/bit: 257020 rpm is its largest value. */
+        if ((rc = parse_num(v, 1, 257020, &x, err, "mg_ref_speed: rpm, 1..257020")) != RS_OK)
+            return rc;
+        c->mg_ref_speed = x;
+        return RS_OK;
+    }
     if (strcmp(key, "torque_mode") == 0) {
         if ((rc = parse_num(v, 0, 255, &x, err, "torque_mode: 0..255 (9 normal)")) != RS_OK)
             return rc;
@@ -430,7 +471,7 @@ rs_code rs_sig_cfg_set(rs_sig_cfg *c, const char *kv, rs_err *err)
     int field = row < 0 ? rs_field_by_name(key) : -1;
     if (row < 0 && field < 0)
         return bad(err, "unknown signal setting: a field or row name, fallback, def_density, "
-                        "torque_mode, gnss, gnss_base", 0);
+                        "mg_ref_speed, torque_mode, gnss, gnss_base", 0);
     if ((rc = parse_sa_list(v, sa, err)) != RS_OK)
         return rc;
     bool any = false;

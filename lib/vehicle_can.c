@@ -32,15 +32,8 @@ void rs_vcan_cfg_init(rs_vcan_cfg *c)
     c->dm1_sa = 0x00;
 }
 
-/* A parameter group as sent: one (PGN, sender) pair and the rows in it. */
-typedef struct group {
-    uint32_t pgn;
-    uint8_t sa, prio;
-    uint16_t rate_ms;
-} group;
-
 /* Groups in table order: the order is the phase order on the bus. */
-static size_t groups_of(const rs_vcan_cfg *c, group *g)
+static size_t plan_groups(const rs_vcan_cfg *c, rs_vcan_group *g)
 {
     size_t n = 0;
     for (size_t i = 0; i < rs_signal_count; i++) {
@@ -48,6 +41,8 @@ static size_t groups_of(const rs_vcan_cfg *c, group *g)
         uint8_t sa = c->sig.sa[i][0];
         if ((r->flags & (RS_SIG_ALT | RS_SIG_STD11)) || sa == RS_SIG_SA_END)
             continue;
+        if (c->fields && !(c->fields & (1ull << r->field)))
+            continue; /* a diesel has no TWC oxygen sensor, and no ECU sends it */
         size_t k = 0;
         while (k < n && !(g[k].pgn == r->pgn && g[k].sa == sa))
             k++;
@@ -56,15 +51,39 @@ static size_t groups_of(const rs_vcan_cfg *c, group *g)
             g[n].sa = sa;
             g[n].prio = r->prio;
             g[n].rate_ms = r->rate_ms;
+            g[n].n_rows = 0;
             n++;
         } else if (r->rate_ms < g[k].rate_ms) {
             g[k].rate_ms = r->rate_ms;
         }
+        g[k].row[g[k].n_rows++] = (uint8_t)i;
     }
+    /* A row with a PGN that does not encode gets id 0 and is skipped when
+     * sending; the table test catches such rows. */
+    for (size_t k = 0; k < n; k++)
+        if (rs_j1939_id_encode(g[k].prio, g[k].pgn, g[k].sa, RS_J1939_GLOBAL, &g[k].can_id, NULL) != RS_OK)
+            g[k].can_id = 0;
     return n;
 }
 
-static unsigned per_second(const rs_vcan_cfg *c, const group *g)
+void rs_vcan_prepare(rs_vcan_cfg *c)
+{
+    c->n_groups = (uint8_t)plan_groups(c, c->group);
+    c->planned = true;
+}
+
+/* The plan to use: the prepared one, or one worked out now into tmp. */
+static const rs_vcan_group *plan_of(const rs_vcan_cfg *c, rs_vcan_group *tmp, size_t *n)
+{
+    if (c->planned) {
+        *n = c->n_groups;
+        return c->group;
+    }
+    *n = plan_groups(c, tmp);
+    return tmp;
+}
+
+static unsigned per_second(const rs_vcan_cfg *c, const rs_vcan_group *g)
 {
     if (c->fidelity != RS_FIDELITY_FULL || g->rate_ms == 0 || g->rate_ms >= 1000)
         return 1;
@@ -73,8 +92,10 @@ static unsigned per_second(const rs_vcan_cfg *c, const group *g)
 
 size_t rs_vcan_frames_per_second(const rs_vcan_cfg *c)
 {
-    group g[RS_SIG_MAX_ROWS];
-    size_t n = groups_of(c, g), total = 1; /* + single-frame DM1 */
+    rs_vcan_group tmp[RS_SIG_MAX_ROWS];
+    size_t n;
+    const rs_vcan_group *g = plan_of(c, tmp, &n);
+    size_t total = 1; /* + single-frame DM1 */
     for (size_t i = 0; i < n; i++)
         total += per_second(c, &g[i]);
     return total;
@@ -97,14 +118,12 @@ static rs_val row_value(const rs_signal *r, const rs_sample *s)
     return v;
 }
 
-static void fill_payload(const rs_vcan_cfg *c, const group *g, const rs_sample *s,
+static void fill_payload(const rs_vcan_cfg *c, const rs_vcan_group *g, const rs_sample *s,
                          uint8_t data[8], unsigned *unencodable)
 {
     memset(data, 0xFF, 8);
-    for (size_t i = 0; i < rs_signal_count; i++) {
-        const rs_signal *r = &rs_signals[i];
-        if (r->pgn != g->pgn || c->sig.sa[i][0] != g->sa || (r->flags & (RS_SIG_ALT | RS_SIG_STD11)))
-            continue;
+    for (unsigned k = 0; k < g->n_rows; k++) {
+        const rs_signal *r = &rs_signals[g->row[k]];
         rs_val v = row_value(r, s);
         if (!rs_sig_encode(r, &c->sig, &v, data)) {
             rs_val e = { 0, 0, RS_ABNORMAL };
@@ -144,16 +163,14 @@ static int by_time(const void *a, const void *b)
     return x->id < y->id ? -1 : x->id > y->id;
 }
 
-static bool put(rs_vcan_out *out, const rs_vcan_cfg *c, uint64_t ts, uint8_t prio, uint32_t pgn,
-                uint8_t sa, const uint8_t *data, uint8_t len)
+static bool put(rs_vcan_out *out, const rs_vcan_cfg *c, uint64_t ts, uint32_t id, const uint8_t *data,
+                uint8_t len)
 {
     if (out->n >= out->cap)
         return false;
-    rs_can_frame *f = &out->frames[out->n];
-    uint32_t id;
-    if (rs_j1939_id_encode(prio, pgn, sa, RS_J1939_GLOBAL, &id, NULL) != RS_OK)
+    if (id == 0)
         return true; /* a table row with a bad PGN: caught by the table test */
-    memset(f, 0, sizeof *f);
+    rs_can_frame *f = &out->frames[out->n];
     f->ts_us = ts;
     f->id = id;
     f->flags = RS_CAN_EXT;
@@ -167,13 +184,16 @@ static bool put(rs_vcan_out *out, const rs_vcan_cfg *c, uint64_t ts, uint8_t pri
 rs_code rs_vcan_encode(const rs_vcan_cfg *c, const rs_sample *s, const rs_obd *obd,
                        uint64_t t0_us, rs_vcan_out *out, rs_err *err)
 {
-    group g[RS_SIG_MAX_ROWS];
-    size_t ng = groups_of(c, g);
+    rs_vcan_group tmp[RS_SIG_MAX_ROWS];
+    size_t ng;
+    const rs_vcan_group *g = plan_of(c, tmp, &ng);
     out->n = 0;
     out->dm1_len = 0;
     out->dm1_tp = false;
     out->unencodable = 0;
-    size_t need = rs_vcan_frames_per_second(c);
+    size_t need = 1; /* + single-frame DM1 */
+    for (size_t k = 0; k < ng; k++)
+        need += per_second(c, &g[k]);
     if (!out->frames || out->cap < need)
         return rs_fail(err, RS_E_SPACE, 0, "frames", "room for one second of frames "
                        "(rs_vcan_frames_per_second)", (long long)out->cap, (long long)need,
@@ -188,15 +208,15 @@ rs_code rs_vcan_encode(const rs_vcan_cfg *c, const rs_sample *s, const rs_obd *o
         uint64_t period = n > 1 ? (uint64_t)g[k].rate_ms * 1000u : 1000000u;
         uint64_t phase = ((uint64_t)k * 1000u) % period;
         for (unsigned j = 0; j < n; j++)
-            put(out, c, t0_us + phase + (uint64_t)j * period, g[k].prio, g[k].pgn, g[k].sa, data, 8);
+            put(out, c, t0_us + phase + (uint64_t)j * period, g[k].can_id, data, 8);
     }
     if (obd) {
         out->dm1_len = rs_vcan_dm1_payload(obd, out->dm1);
+        uint32_t id;
         if (out->dm1_len > 8)
             out->dm1_tp = true;
-        else
-            put(out, c, t0_us + (uint64_t)ng * 1000u, RS_J1939_PRIO_DEFAULT, PGN_DM1, c->dm1_sa,
-                out->dm1, 8);
+        else if (rs_j1939_id_encode(RS_J1939_PRIO_DEFAULT, PGN_DM1, c->dm1_sa, RS_J1939_GLOBAL, &id, NULL) == RS_OK)
+            put(out, c, t0_us + (uint64_t)ng * 1000u, id, out->dm1, 8);
     }
     if (c->fidelity == RS_FIDELITY_FULL)
         qsort(out->frames, out->n, sizeof out->frames[0], by_time);

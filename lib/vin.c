@@ -1,6 +1,8 @@
 /* VIN alphabet and check digit. */
 #include "remsim/vin.h"
 
+#include <string.h>
+
 #include <stdio.h>
 
 bool rs_vin_char_ok(uint8_t c)
@@ -56,12 +58,17 @@ rs_code rs_vin_check(const uint8_t vin[17], size_t base, rs_err *err)
 bool rs_vin_make(const char *wmi, const char *vds, char year, char plant, uint32_t serial,
                  uint8_t out[17])
 {
-    char text[18];
-    if (serial > 999999)
+    if (serial > 999999 || strlen(wmi) < 3 || strlen(vds) < 5)
         return false;
-    int n = snprintf(text, sizeof text, "%.3s%.5s0%c%c%06u", wmi, vds, year, plant, (unsigned)serial);
-    if (n != 17)
-        return false;
+    /* Built by hand, not with snprintf: simulated vehicles call this often. */
+    char text[17];
+    memcpy(text, wmi, 3);
+    memcpy(text + 3, vds, 5);
+    text[8] = '0';
+    text[9] = year;
+    text[10] = plant;
+    for (int i = 16; i >= 11; i--, serial /= 10)
+        text[i] = (char)('0' + serial % 10);
     for (int i = 0; i < 17; i++) {
         out[i] = (uint8_t)text[i];
         if (i != 8 && !rs_vin_char_ok(out[i]))

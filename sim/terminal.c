@@ -9,9 +9,12 @@
 
 static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 
+/* Live reporting: logged in on a link that is up and not held (its send
+ * queue backed up: samples then wait in the store, never in a queue). */
 static bool platform_up(const rs_terminal *t)
 {
-    return t->logged_in && t->link[RS_TERM_LINK_PLATFORM].connected;
+    const rs_term_linkst *l = &t->link[RS_TERM_LINK_PLATFORM];
+    return t->logged_in && l->connected && !l->held;
 }
 
 static void link_reset(rs_terminal *t, rs_term_link link)
@@ -29,6 +32,7 @@ static void request_close(rs_terminal *t, int64_t now, rs_term_link link, rs_ter
         return;
     out->close |= BIT(link);
     l->connected = false;
+    l->held = false;
     l->next_connect = now + t->cfg->reconnect_ms;
     link_reset(t, link);
 }
@@ -169,8 +173,14 @@ void rs_tm_on_timecal_answer(rs_terminal *t, int64_t now, const rs_time *tm)
         t->stats.timecal_ignored++;
         return;
     }
-    /* The answer is the platform's clock now: the offset makes ours agree. */
-    t->cal_ms = rs_time_to_unix(tm) * 1000 - (now + t->skew_ms);
+    /* The answer is the platform's clock now, to the second: its true time
+     * is somewhere in [answer, answer + 1 s).  A clock inside that second
+     * already agrees and is left alone (moving it back by the answer's
+     * truncation would stamp two samples with one second); one outside is
+     * set to the middle of it. */
+    int64_t answer_ms = rs_time_to_unix(tm) * 1000, clock = now + t->skew_ms + t->cal_ms;
+    if (clock < answer_ms || clock >= answer_ms + 1000)
+        t->cal_ms = answer_ms + 500 - (now + t->skew_ms);
     t->timecal_sent_at = RS_TERM_NEVER;
     t->stats.timecal_applied++;
 }
@@ -226,7 +236,7 @@ static void step_platform(rs_terminal *t, int64_t now, rs_term_out *out)
     }
     if (t->power_lost && now >= t->next_tamper && rs_tm_send_tamper(t, now, out))
         t->next_tamper = now + c->tamper_interval_ms;
-    if (t->store.count && now >= t->next_reissue) {
+    if (t->store.count && now >= t->next_reissue && !t->link[RS_TERM_LINK_PLATFORM].held) {
         reissue_one(t, now, out);
         t->next_reissue = now + c->reissue_interval_ms;
     }
@@ -270,7 +280,7 @@ int64_t rs_terminal_deadline(const rs_terminal *t)
             d = min64(d, t->next_timecal);
             if (t->power_lost)
                 d = min64(d, t->next_tamper);
-            if (t->store.count)
+            if (t->store.count && !lp->held)
                 d = min64(d, t->next_reissue);
         }
     }
@@ -348,6 +358,7 @@ void rs_terminal_closed(rs_terminal *t, int64_t now, rs_term_link link, rs_term_
     rs_term_linkst *l = &t->link[link];
     if (l->connected) {
         l->connected = false;
+        l->held = false;
         l->next_connect = now + t->cfg->reconnect_ms;
         link_reset(t, link);
         if (link == RS_TERM_LINK_PLATFORM)
@@ -383,6 +394,14 @@ void rs_terminal_ext_power(rs_terminal *t, int64_t now, bool present, rs_term_ou
     } else if (present) {
         t->power_lost = false;
     }
+    rs_tm_step(t, now, out);
+}
+
+void rs_terminal_hold(rs_terminal *t, int64_t now, rs_term_link link, bool held, rs_term_out *out)
+{
+    rs_term_linkst *l = &t->link[link];
+    if (l->connected)
+        l->held = held;
     rs_tm_step(t, now, out);
 }
 

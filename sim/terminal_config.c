@@ -1,5 +1,8 @@
 /* Terminal configuration, output queue, OBD snapshots, clock and serial
  * rules: the small pieces around the state machine. */
+#include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "sim/terminal_internal.h"
@@ -128,4 +131,90 @@ const char *rs_term_act_name(rs_term_act_state s)
 {
     static const char *const names[] = { "off", "pending", "done", "already_activated", "vin_error", "gave_up" };
     return (unsigned)s < sizeof names / sizeof names[0] ? names[s] : "unknown";
+}
+
+/* ---- "key=value" options (docs/terminal.md) ---- */
+
+typedef enum { OPT_BOOL, OPT_U8, OPT_MS, OPT_U32, OPT_SECONDS } opt_kind;
+
+typedef struct term_opt {
+    const char *name;
+    opt_kind kind;
+    size_t off;
+} term_opt;
+
+#define OPT(n, k, f) { n, k, offsetof(rs_terminal_config, f) }
+static const term_opt k_opts[] = {
+    OPT("packet_samples", OPT_U8, packet_samples),
+    OPT("packet_timeout_ms", OPT_MS, packet_timeout_ms),
+    OPT("obd_interval_ms", OPT_MS, obd_interval_ms),
+    OPT("obd_period", OPT_SECONDS, obd_interval_ms),
+    OPT("login_wait_echo", OPT_BOOL, login_wait_echo),
+    OPT("login_retry_ms", OPT_MS, login_retry_ms),
+    OPT("reconnect_ms", OPT_MS, reconnect_ms),
+    OPT("close_after_logout", OPT_BOOL, close_after_logout),
+    OPT("timecal_after_login", OPT_BOOL, timecal_after_login),
+    OPT("timecal_interval_ms", OPT_MS, timecal_interval_ms),
+    OPT("timecal_max_age_ms", OPT_MS, timecal_max_age_ms),
+    OPT("store_records", OPT_U32, store_records),
+    OPT("store_extras", OPT_BOOL, store_extras),
+    OPT("reissue_interval_ms", OPT_MS, reissue_interval_ms),
+    OPT("reissue_batch", OPT_U8, reissue_batch),
+    OPT("tamper_alarm", OPT_BOOL, tamper_alarm),
+    OPT("tamper_interval_ms", OPT_MS, tamper_interval_ms),
+    OPT("activate", OPT_BOOL, activate),
+    OPT("activation_retry_ms", OPT_MS, activation_retry_ms),
+    OPT("activation_max_tries", OPT_U8, activation_max_tries),
+};
+
+bool rs_terminal_config_has(const char *key, size_t len)
+{
+    for (size_t i = 0; i < sizeof k_opts / sizeof k_opts[0]; i++)
+        if (strlen(k_opts[i].name) == len && memcmp(k_opts[i].name, key, len) == 0)
+            return true;
+    return false;
+}
+
+rs_code rs_terminal_config_set(rs_terminal_config *c, const char *kv, rs_err *err)
+{
+    const char *eq = strchr(kv, '=');
+    if (!eq)
+        return rs_fail(err, RS_E_OPTION, 0, kv, "a terminal option is key=value", 0, 0, RS_NUM_NONE);
+    size_t klen = (size_t)(eq - kv);
+    const char *v = eq + 1;
+    for (size_t i = 0; i < sizeof k_opts / sizeof k_opts[0]; i++) {
+        const term_opt *o = &k_opts[i];
+        if (strlen(o->name) != klen || memcmp(o->name, kv, klen) != 0)
+            continue;
+        void *p = (char *)c + o->off;
+        if (o->kind == OPT_BOOL) {
+            bool b;
+            if (!strcmp(v, "true") || !strcmp(v, "on") || !strcmp(v, "1"))
+                b = true;
+            else if (!strcmp(v, "false") || !strcmp(v, "off") || !strcmp(v, "0"))
+                b = false;
+            else
+                return rs_fail(err, RS_E_OPTION, (size_t)(v - kv), o->name, "true|false|on|off|1|0", 0, 0,
+                               RS_NUM_NONE);
+            *(bool *)p = b;
+            return RS_OK;
+        }
+        char *end;
+        errno = 0;
+        double x = strtod(v, &end);
+        double max = o->kind == OPT_U8 ? 255.0 : 4294967295.0;
+        if (o->kind == OPT_SECONDS)
+            x *= 1000.0;
+        if (end == v || *end || errno || !(x >= 0 && x <= max) ||
+            (o->kind != OPT_SECONDS && x != (double)(uint32_t)x))
+            return rs_fail(err, RS_E_OPTION, (size_t)(v - kv), o->name,
+                           o->kind == OPT_SECONDS ? "a number of seconds >= 0"
+                                                  : "a whole number >= 0 in range", 0, 0, RS_NUM_NONE);
+        if (o->kind == OPT_U8)
+            *(uint8_t *)p = (uint8_t)x;
+        else
+            *(uint32_t *)p = (uint32_t)(x + 0.5);
+        return rs_terminal_config_check(c, err);
+    }
+    return rs_fail(err, RS_E_OPTION, 0, kv, "a terminal option of docs/terminal.md", 0, 0, RS_NUM_NONE);
 }

@@ -38,6 +38,20 @@ uint8_t rs_veh_type_stream(rs_veh_type t)
     }
 }
 
+uint64_t rs_veh_type_fields(rs_veh_type t)
+{
+    uint8_t types[3] = { rs_veh_type_stream(t), RS_INFO_SUPPLEMENT, RS_INFO_HYBRID };
+    unsigned nt = t == RS_VEH_HYBRID ? 3 : 2;
+    uint64_t mask = 0;
+    for (unsigned k = 0; k < nt; k++) {
+        unsigned n;
+        const uint8_t *layout = rs_info_layout(types[k], &n);
+        for (unsigned i = 0; layout && i < n; i++)
+            mask |= 1ull << layout[i];
+    }
+    return mask;
+}
+
 void rs_vehicle_ignition(rs_vehicle *v, bool on)
 {
     if (on && !v->ignition) {
@@ -152,13 +166,20 @@ static void put_be16(uint8_t *p, unsigned x)
     p[1] = (uint8_t)x;
 }
 
+void rs_vehicle_obd_dtc(const rs_vehicle *v, rs_obd *o)
+{
+    o->protocol = 2; /* SAE J1939 */
+    uint8_t mask = (uint8_t)(v->dtc_count >= 8 ? 0xFF : (1u << v->dtc_count) - 1);
+    o->mil = (v->dtc_mil & mask) ? 1 : 0;
+    o->dtc_count = v->dtc_count;
+    o->dtc = v->dtc;
+}
+
 void rs_vehicle_obd(const rs_vehicle *v, rs_obd *o)
 {
     memset(o, 0, sizeof *o);
     bool diesel = v->type == RS_VEH_DIESEL || v->type == RS_VEH_HYBRID;
-    o->protocol = 2; /* SAE J1939 */
-    uint8_t mask = (uint8_t)(v->dtc_count >= 8 ? 0xFF : (1u << v->dtc_count) - 1);
-    o->mil = (v->dtc_mil & mask) ? 1 : 0;
+    rs_vehicle_obd_dtc(v, o);
     unsigned support = diesel ? MON_EGS | MON_EGS_HEAT | MON_BOOST | MON_DPF | MON_SCR | MON_FUEL | MON_CCM
                               : MON_CAT | MON_EGS | MON_EGS_HEAT | MON_MISFIRE | MON_FUEL | MON_CCM;
     unsigned continuous = MON_MISFIRE | MON_FUEL | MON_CCM;
@@ -167,11 +188,8 @@ void rs_vehicle_obd(const rs_vehicle *v, rs_obd *o)
 
     static const char *const vds[RS_VEH_TYPE_COUNT] = { "DS6C0", "NG6T0", "NG6N0", "HD6C0" };
     rs_vin_make("LRS", vds[v->type < RS_VEH_TYPE_COUNT ? v->type : 0], 'R', '1', v->vin_serial, o->vin);
-    char buf[32];
-    snprintf(buf, sizeof buf, "RS%s24V0102", diesel ? "DSL" : "CNG");
-    pad_copy(o->calid, RS_CALID_LEN, buf);
-    snprintf(buf, sizeof buf, "%08X", diesel ? 0x5A17C3E1u : 0x3C0FFEE5u);
-    pad_copy(o->cvn, RS_CVN_LEN, buf);
+    pad_copy(o->calid, RS_CALID_LEN, diesel ? "RSDSL24V0102" : "RSCNG24V0102");
+    pad_copy(o->cvn, RS_CVN_LEN, diesel ? "5A17C3E1" : "3C0FFEE5");
 
     /* SAE J1979-DA InfoType 0x0B order (§7.12) */
     uint8_t *p = o->iupr;
@@ -187,9 +205,6 @@ void rs_vehicle_obd(const rs_vehicle *v, rs_obd *o)
     }
     put_be16(p + 20, v->mon_egs);
     put_be16(p + 22, v->obd_cond);
-
-    o->dtc_count = v->dtc_count;
-    o->dtc = v->dtc;
 }
 
 void rs_vehicle_status_get(const rs_vehicle *v, rs_vehicle_status *st)

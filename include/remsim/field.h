@@ -78,6 +78,7 @@ typedef struct rs_field_desc {
     double scale;        /* default resolution */
     double offset;       /* default offset */
     uint32_t raw_max;    /* largest valid raw value */
+    double inv_scale;    /* 1 / scale, worked out by the compiler: encoding multiplies */
 } rs_field_desc;
 
 /* Resolution and offset in force (a profile may override the defaults). */

@@ -137,6 +137,7 @@ typedef struct rs_tp_rx {
     size_t n_slots;
     rs_tp_stats stats;
     uint64_t now;
+    uint64_t next_due;         /* earliest session deadline (kept by feed and tick) */
 } rs_tp_rx;
 
 /* RS_E_OPTION for no slots or cts_max 0. */

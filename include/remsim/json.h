@@ -38,6 +38,7 @@ typedef struct rs_json {
     bool after_key;           /* the next value belongs to the key just written */
     bool done;                /* a top-level value is complete */
     uint8_t depth;
+    uint8_t flat;             /* pretty: containers this deep and deeper stay on one line (0: none) */
     rs_code code;             /* first error, RS_OK while none */
     int io_errno;             /* errno of a failed write */
     uint8_t kind[RS_JSON_MAX_DEPTH];   /* '{' or '[' per open container */
@@ -53,6 +54,11 @@ void rs_json_init_buf(rs_json *j, char *buf, size_t cap, bool pretty);
 /* Starts the next top-level value: a newline, and the state is reset so a
  * second document can follow in the same stream. */
 void rs_json_newline(rs_json *j);
+
+/* Pretty mode: the next value, an object or array with all it holds, is
+ * written on one line (a table row, a pair of numbers).  No effect in
+ * compact mode or inside such a line already. */
+void rs_json_inline_next(rs_json *j);
 
 void rs_json_obj_begin(rs_json *j);
 void rs_json_obj_end(rs_json *j);
@@ -81,6 +87,7 @@ void rs_json_kuint(rs_json *j, const char *key, unsigned long long v);
 void rs_json_kbool(rs_json *j, const char *key, bool v);
 void rs_json_khex(rs_json *j, const char *key, const uint8_t *p, size_t n);
 void rs_json_kbytes(rs_json *j, const char *key, const uint8_t *p, size_t n);
+void rs_json_kdouble(rs_json *j, const char *key, double v, int decimals);
 
 /* RS_OK; RS_E_SPACE (buffer too small: got = bytes needed with the NUL,
  * want = capacity);

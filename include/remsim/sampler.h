@@ -45,7 +45,7 @@ typedef struct rs_sampler_slot {
     rs_val v;                    /* decoded, in the field's unit (degrees signed) */
     uint64_t ts_us;
     uint8_t sa;
-    bool used;
+    uint32_t epoch;              /* holds a value while equal to the sampler's epoch */
 } rs_sampler_slot;
 
 typedef struct rs_sampler_stats {
@@ -55,6 +55,8 @@ typedef struct rs_sampler_stats {
     uint64_t samples;            /* samples emitted */
     uint64_t gaps;               /* clock restarts (jumps > max_gap_s) */
 } rs_sampler_stats;
+
+#define RS_SAMPLER_KEYS 128         /* > 2 x rows: short probe chains */
 
 typedef struct rs_sampler {
     rs_sampler_cfg cfg;
@@ -66,8 +68,18 @@ typedef struct rs_sampler {
     bool have_fix;               /* last valid position, reported with pos_status bit 0 set */
     double fix_lat, fix_lon;     /* signed degrees */
     rs_sampler_stats stats;
+    uint32_t epoch;              /* 1 after init; rs_sampler_forget() increments it */
     uint64_t instant_us;         /* instant of the sample being emitted (inside emit) */
     rs_dm_obd obd;               /* DM1/DM5/DM19/DM20/VI state (j1939_dm.h) */
+    /* Index of the signal table, built at init so a message touches only
+     * its own rows: rows by message key (open addressing on the PGN, or the
+     * 11-bit id), and rows by field, both chained in table order (-1 ends). */
+    uint32_t key[RS_SAMPLER_KEYS];
+    int8_t key_first[RS_SAMPLER_KEYS];
+    int8_t key_next[RS_SIG_MAX_ROWS];
+    int8_t field_first[RS_F_COUNT];
+    int8_t field_next[RS_SIG_MAX_ROWS];
+    bool field_primary[RS_F_COUNT];  /* the field has a non-alternative row */
     rs_sampler_slot slot[RS_SIG_MAX_ROWS][RS_SIG_MAX_SA + 1]; /* last: fallback=any */
 } rs_sampler;
 
@@ -89,6 +101,10 @@ void rs_sampler_advance(rs_sampler *s, uint64_t t_us);
  * being emitted): rs_dm_obd_fill() over the diagnostic messages fed so far.
  * Returns its RS_OBD_HAVE_* bits; out->dtc points into s. */
 unsigned rs_sampler_obd(rs_sampler *s, rs_obd *out);
+
+/* Forgets every signal value at once (the OBD state stays): a decoder
+ * shared by many simulated vehicles starts each vehicle's second clean. */
+void rs_sampler_forget(rs_sampler *s);
 
 /* The sample the sampler would take at t_us (seconds), without emitting. */
 void rs_sampler_peek(rs_sampler *s, uint64_t t_us, rs_sample *out);

@@ -29,7 +29,11 @@ typedef enum rs_sig_conv {
     RS_CONV_SIGNED_DEG,          /* signed degrees kept signed: the sampler turns the sign
                                     into the hemisphere bits of pos_status (§7.5) */
     RS_CONV_GH_TO_MLH,           /* urea g/h -> ml/h: divide by the DEF density */
-    RS_CONV_L_TO_G               /* urea litres -> grams: multiply by density * 1000 */
+    RS_CONV_L_TO_G,              /* urea litres -> grams: multiply by density * 1000 */
+    RS_CONV_PCT_REF_SPEED,       /* % of the motor/generator reference speed -> rpm:
+                                    multiply by rs_sig_cfg.mg_ref_speed / 100 */
+    RS_CONV_MAGNITUDE            /* signed J1939 value, the report keeps its size
+                                    (motor torque -> motor load); sent positive */
 } rs_sig_conv;
 
 enum {
@@ -83,6 +87,9 @@ typedef struct rs_sig_cfg {
     uint8_t sa[RS_SIG_MAX_ROWS][RS_SIG_MAX_SA]; /* per row, RS_SIG_SA_END-terminated */
     uint8_t fallback;            /* rs_sa_fallback */
     double def_density;          /* g/ml, DEF (AUS 32) at about 20 degC: 1.09 */
+    double mg_ref_speed;         /* rpm, motor/generator 1 reference speed (MG1IR1
+                                    SPN 10171) that MG1IS1 speeds are a percentage
+                                    of: 40000 (docs/j1939.md says why) */
     uint8_t torque_mode;         /* 0x80 torque mode constant (can-signals.md §2.1): 9 */
     bool gnss;                   /* decode the CANmod.gps module (11-bit ids) */
     uint16_t gnss_base;          /* CANmod base id: position is base + 3 */
@@ -94,6 +101,7 @@ void rs_sig_cfg_init(rs_sig_cfg *c);
  *   <field>=SA[,SA...]   every row feeding the field (e.g. "nox_up=0x51,0x00")
  *   <row>=SA[,SA...]     one row (e.g. "ccvs1_speed=0x17")
  *   fallback=strict|any  def_density=1.09  torque_mode=9  gnss=on|off  gnss_base=0x100
+ *   mg_ref_speed=40000 (rpm, 1..257020)
  * SAs are 0..253, decimal or 0x-hex, at most RS_SIG_MAX_SA. */
 rs_code rs_sig_cfg_set(rs_sig_cfg *c, const char *kv, rs_err *err);
 

@@ -87,6 +87,12 @@ typedef struct rs_terminal_config {
 void rs_terminal_config_default(rs_terminal_config *c);
 /* Checks ranges; the error names the option. */
 rs_code rs_terminal_config_check(const rs_terminal_config *c, rs_err *err);
+/* One option "key=value" by its name in docs/terminal.md (bools:
+ * true|false|on|off|1|0; *_ms in milliseconds; obd_period in seconds, an
+ * alias of obd_interval_ms for scenario files).  The error names the key. */
+rs_code rs_terminal_config_set(rs_terminal_config *c, const char *kv, rs_err *err);
+/* Whether key[0..len) names a terminal option. */
+bool rs_terminal_config_has(const char *key, size_t len);
 
 /* --- identity (per terminal) --- */
 typedef struct rs_term_ident {
@@ -178,6 +184,7 @@ typedef struct rs_term_serial {
 
 typedef struct rs_term_linkst {
     bool connected;
+    bool held;                    /* the caller's send queue is backed up (rs_terminal_hold) */
     int64_t next_connect;         /* when to ask for a connection */
     rs_reasm rx;
     uint8_t rxbuf[RS_TERM_RX_BUF];
@@ -233,6 +240,11 @@ void rs_terminal_received(rs_terminal *t, int64_t now, rs_term_link link, const 
                           rs_term_out *out);
 void rs_terminal_ignition(rs_terminal *t, int64_t now, bool on, rs_term_out *out);
 void rs_terminal_ext_power(rs_terminal *t, int64_t now, bool present, rs_term_out *out);
+/* Backpressure: the caller's send queue for link is backed up (held) or
+ * drained again.  While the platform link is held, samples go to the
+ * reissue store instead of live packets and reissue pauses; frames already
+ * handed out are the caller's to send.  Releasing resumes reissue. */
+void rs_terminal_hold(rs_terminal *t, int64_t now, rs_term_link link, bool held, rs_term_out *out);
 /* The clock jumps: skew in ms added to now (kept until the next calibration answer). */
 void rs_terminal_set_skew(rs_terminal *t, int64_t now, int64_t skew_ms, rs_term_out *out);
 /* One 1 Hz sample; s->collect is ignored (the terminal stamps its own clock).

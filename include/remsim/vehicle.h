@@ -38,6 +38,9 @@ const char *rs_veh_type_name(rs_veh_type t);
 bool rs_veh_type_parse(const char *name, rs_veh_type *out);
 /* Stream info type the vehicle reports (RS_INFO_STREAM_*). */
 uint8_t rs_veh_type_stream(rs_veh_type t);
+/* Bit per rs_field_id the type reports (its stream, hybrid and supplement
+ * items): what its ECUs have sensors for. */
+uint64_t rs_veh_type_fields(rs_veh_type t);
 
 /* Starting point of one vehicle.  rs_vehicle_cfg_init() sets plain defaults;
  * the scenario layer draws the per-vehicle variation into these numbers. */
@@ -135,6 +138,9 @@ void rs_vehicle_dpf_regen(rs_vehicle *v);
  * MIL, support and readiness words of the type, VIN, CALID, CVN, IUPR.
  * o->dtc points into *v (valid until the next change of v). */
 void rs_vehicle_obd(const rs_vehicle *v, rs_obd *o);
+/* The part DM1 carries, each second: protocol, MIL and the DTC list
+ * (o->dtc points into v); other fields are left as they are. */
+void rs_vehicle_obd_dtc(const rs_vehicle *v, rs_obd *o);
 
 /* Internal quantities the sample does not carry, for tests and tools. */
 typedef struct rs_vehicle_status {

@@ -216,6 +216,12 @@ static void test_eti_multi_ecu(void **state)
     assert_int_equal(g_t.s[0].v[RS_F_ODOMETER].raw, 570889);
     all_in(&g_t, 0, RS_F_TOTAL_FUEL, 19945, 19945);
     all_state(&g_t, 0, RS_F_NOX_UP, RS_INVALID);
+    /* AT1TWC from the engine, 18FD4600#FFFFE034FFFFFFFF every 500 ms: intake
+     * n/a, outlet 150 degC, so the TWC temperature comes from the outlet row. */
+    all_in(&g_t, 0, RS_F_TWC_TEMP, 150, 150);
+    /* no hybrid ECUs on this bus */
+    all_state(&g_t, 0, RS_F_BATT_VOLTAGE, RS_INVALID);
+    all_state(&g_t, 0, RS_F_MOTOR_SPEED, RS_INVALID);
     /* DM1 "no DTC" from five ECUs: MIL off, no faults. */
     assert_int_equal(g_t.mil[g_t.n - 1], 0);
     assert_int_equal(g_t.ndtc[g_t.n - 1], 0);
@@ -361,6 +367,69 @@ static void test_vp1_position(void **state)
     assert_int_equal(g_last.v[RS_F_LAT].raw, 33865143u);
 }
 
+/* The TWC and hybrid groups (docs/j1939.md "TWC and hybrid sources") into
+ * the sample: values, report raws, senders and markers. */
+static void test_twc_hybrid_messages(void **state)
+{
+    (void)state;
+    rs_sampler s;
+    rs_sampler_init(&s, NULL, keep, NULL);
+    /* HVESSD1 from battery pack monitor 0xF3: 650.0 V, -120.5 A */
+    feed(&s, T0 + 10, 61584, 0xF3, "FFFFFFFFC8329673");
+    /* the same PGN from an unlisted sender: ignored (strict) */
+    feed(&s, T0 + 20, 61584, 0x27, "FFFFFFFF00100010");
+    /* HVESSD2: SOC 55 % */
+    feed(&s, T0 + 30, 61585, 0xF3, "8089FFFFFFFFFFFF");
+    /* MG1IS1 from 0xEF: speed 3.75 % of 40000 rpm = 1500 rpm, torque -30 %
+     * (raw 1520 = 0x5F0: byte 2 high nibble 0, byte 3 0x5F) -> load 30 % */
+    feed(&s, T0 + 40, 64372, 0xEF, "FF0F5FC080FFFFFF");
+    /* AT1TWC from the engine: intake 480 degC (0x5E20), outlet 150 degC */
+    feed(&s, T0 + 50, 64838, 0x00, "205EE034FFFFFFFF");
+    /* proprietary B 0xFFA0 from the engine: lambda 1.0000035, 0.65 V */
+    feed(&s, T0 + 60, 65440, 0x00, "13808A02FFFFFFFF");
+    rs_sampler_advance(&s, T0 + 1000000);
+    static const struct {
+        rs_field_id f;
+        double value;
+        uint32_t raw;
+    } want[] = {
+        { RS_F_BATT_VOLTAGE, 650.0, 6500 },    /* 0.1 V */
+        { RS_F_BATT_CURRENT, -120.5, 8795 },   /* 0.1 A, -1000 */
+        { RS_F_SOC, 55, 55 },
+        { RS_F_MOTOR_SPEED, 1500, 21500 },     /* 1 rpm, -20000 */
+        { RS_F_MOTOR_LOAD, 30, 30 },
+        { RS_F_TWC_TEMP, 480, 0x5E20 },        /* the intake row wins */
+        { RS_F_O2_UP, 32787 * 0.0000305, 32787 },
+        { RS_F_O2_DOWN, 0.65, 65 },
+    };
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        const rs_val *v = &g_last.v[want[i].f];
+        if (v->state != RS_VALID || fabs(v->value - want[i].value) > 1e-9 || v->raw != want[i].raw)
+            fail_msg("%s: %.7f raw %u (%s), want %.7f raw %u", rs_fields[want[i].f].name, v->value,
+                     v->raw, rs_state_name((rs_state)v->state), want[i].value, want[i].raw);
+    }
+    assert_true(s.stats.ignored_sa >= 1);
+    /* voltage n/a, current "error"; SOC silent past the timeout */
+    feed(&s, T0 + 1000010, 61584, 0xF3, "FFFFFFFFFFFFFFFE");
+    rs_sampler_advance(&s, T0 + 2000000);
+    assert_int_equal(g_last.v[RS_F_BATT_VOLTAGE].state, RS_INVALID);
+    assert_int_equal(g_last.v[RS_F_BATT_VOLTAGE].raw, 0xFFFF);
+    assert_int_equal(g_last.v[RS_F_BATT_CURRENT].state, RS_ABNORMAL);
+    assert_int_equal(g_last.v[RS_F_BATT_CURRENT].raw, 0xFFFE);
+    rs_sampler_advance(&s, T0 + 7000000);
+    assert_int_equal(g_last.v[RS_F_SOC].state, RS_INVALID);
+    assert_int_equal(g_last.v[RS_F_SOC].raw, 0xFF);
+    /* the reference speed is the sampler's setting */
+    rs_sampler_cfg cfg;
+    rs_sampler_cfg_init(&cfg);
+    rs_err err;
+    assert_int_equal(rs_sig_cfg_set(&cfg.sig, "mg_ref_speed=12000", &err), RS_OK);
+    rs_sampler_init(&s, &cfg, keep, NULL);
+    feed(&s, T0 + 40, 64372, 0xEF, "FF0F5FC080FFFFFF");
+    rs_sampler_advance(&s, T0 + 1000000);
+    assert_true(fabs(g_last.v[RS_F_MOTOR_SPEED].value - 450) < 1e-9);
+}
+
 static void test_bad_input(void **state)
 {
     (void)state;
@@ -394,6 +463,7 @@ int main(void)
         cmocka_unit_test(test_markers_and_timeout),
         cmocka_unit_test(test_sender_preference),
         cmocka_unit_test(test_vp1_position),
+        cmocka_unit_test(test_twc_hybrid_messages),
         cmocka_unit_test(test_bad_input),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

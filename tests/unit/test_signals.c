@@ -4,6 +4,7 @@
 
 #include <math.h>
 
+#include "remsim/msg.h"
 #include "remsim/signals.h"
 
 static void test_table_consistent(void **state)
@@ -33,17 +34,50 @@ static void test_table_consistent(void **state)
         int p = rs_sig_primary_row((rs_field_id)s->field);
         assert_true(p >= 0 && (size_t)p <= i);
     }
-    /* every field of §2 rows 1-19 and of §2.1 has a source */
-    static const rs_field_id need[] = {
-        RS_F_SPEED, RS_F_BARO, RS_F_TORQUE, RS_F_FRICTION, RS_F_RPM, RS_F_FUEL_RATE,
-        RS_F_NOX_UP, RS_F_NOX_DOWN, RS_F_REAGENT, RS_F_AIR_FLOW, RS_F_SCR_IN, RS_F_SCR_OUT,
-        RS_F_DPF_DP, RS_F_COOLANT, RS_F_FUEL_LEVEL, RS_F_LON, RS_F_LAT, RS_F_ODOMETER,
-        RS_F_PEDAL, RS_F_TOTAL_FUEL, RS_F_UREA_TEMP, RS_F_UREA_DOSE, RS_F_UREA_TOTAL,
-        RS_F_DPF_EXH_TEMP,
+}
+
+/* Every report field of every stream type has a CAN source, except the two
+ * the terminal makes itself: the positioning status (from the GNSS fix) and
+ * the 0x80 torque mode (a configured constant).  Exactly those two. */
+static void test_every_stream_field_has_a_source(void **state)
+{
+    (void)state;
+    static const uint8_t types[] = {
+        RS_INFO_STREAM_DIESEL, RS_INFO_STREAM_TWC, RS_INFO_STREAM_TWC_NOX, RS_INFO_HYBRID,
+        RS_INFO_SUPPLEMENT,
     };
-    for (size_t i = 0; i < sizeof need / sizeof need[0]; i++)
-        if (rs_sig_primary_row(need[i]) < 0)
-            fail_msg("no signal row feeds %s", rs_fields[need[i]].name);
+    bool in_stream[RS_F_COUNT] = { false };
+    for (size_t t = 0; t < sizeof types; t++) {
+        unsigned n;
+        const uint8_t *l = rs_info_layout(types[t], &n);
+        assert_non_null(l);
+        assert_true(n > 0);
+        for (unsigned i = 0; i < n; i++)
+            in_stream[l[i]] = true;
+    }
+    unsigned unfed = 0;
+    for (int f = 0; f < RS_F_COUNT; f++) {
+        if (!in_stream[f])
+            continue;
+        bool terminal_made = f == RS_F_POS_STATUS || f == RS_F_TORQUE_MODE;
+        int r = rs_sig_primary_row((rs_field_id)f);
+        if (terminal_made) {
+            if (r >= 0)
+                fail_msg("%s is the terminal's own, yet row %s feeds it", rs_fields[f].name,
+                         rs_signals[r].name);
+            unfed++;
+        } else if (r < 0) {
+            fail_msg("no signal row feeds %s", rs_fields[f].name);
+        }
+    }
+    assert_int_equal(unfed, 2);
+    /* and the eight TWC / hybrid fields are among the streams' fields */
+    static const rs_field_id twc_hybrid[] = {
+        RS_F_O2_UP, RS_F_O2_DOWN, RS_F_TWC_TEMP, RS_F_MOTOR_SPEED, RS_F_MOTOR_LOAD,
+        RS_F_BATT_VOLTAGE, RS_F_BATT_CURRENT, RS_F_SOC,
+    };
+    for (size_t i = 0; i < sizeof twc_hybrid / sizeof twc_hybrid[0]; i++)
+        assert_true(in_stream[twc_hybrid[i]]);
 }
 
 static const rs_signal *row(const char *name)
@@ -181,7 +215,8 @@ static void test_config(void **state)
     static const char *bad[] = {
         "scr_in=0xFF", "scr_in=254", "scr_in=", "scr_in=1,,2", "scr_in=1,2,3,4,5", "scr_in=x",
         "nosuch=1", "=1", "scr_in", "fallback=maybe", "def_density=9", "torque_mode=300",
-        "gnss=yes", "torque_mode=1e999", "pos_status=0x00", NULL,
+        "gnss=yes", "torque_mode=1e999", "pos_status=0x00", "mg_ref_speed=0",
+        "mg_ref_speed=300000", "mg_ref_speed=fast", NULL,
     };
     for (int i = 0; bad[i]; i++) {
         rs_sig_cfg before = c;
@@ -193,6 +228,208 @@ static void test_config(void **state)
         assert_true(strlen(msg) > 10);
     }
     assert_int_equal(rs_sig_cfg_set(&c, NULL, &err), RS_E_OPTION);
+}
+
+/* ---- TWC and hybrid rows (docs/j1939.md "TWC and hybrid sources") ------- */
+
+static const char *const new_rows[] = {
+    "propb_o2_up", "propb_o2_down", "at1twc_in", "at1twc_out", "mg1is1_speed",
+    "mg1is1_torque", "hvessd1_voltage", "hvessd1_current", "hvessd2_soc",
+};
+
+/* Report value -> report raw -> CAN bytes -> decoded -> report value, over
+ * the range the field survives both ways in: within max(report step, CAN
+ * step); invalid stays invalid, abnormal stays abnormal. */
+static void round_trip_row(const rs_signal *r, const rs_sig_cfg *c)
+{
+    const rs_field_desc *fd = &rs_fields[r->field];
+    rs_scaling sc = { fd->scale, fd->offset };
+    double jstep = r->scale * (r->conv == RS_CONV_PCT_REF_SPEED ? c->mg_ref_speed / 100 : 1);
+    double tol = fmax(fd->scale, jstep) + 1e-9;
+    double lo, hi, step;
+    assert_true(rs_sig_field_range((rs_field_id)r->field, c, &lo, &hi, &step));
+    assert_true(fabs(step - fmax(fd->scale, jstep)) < 1e-9);
+    /* report raws whose value lies in [lo, hi] */
+    double rlo = ceil((lo - fd->offset) / fd->scale - 1e-9);
+    double rhi = floor((hi - fd->offset) / fd->scale + 1e-9);
+    assert_true(rlo >= 0 && rhi <= fd->raw_max && rlo < rhi);
+    for (int k = 0; k <= 1000; k++) {
+        uint32_t graw = (uint32_t)llround(rlo + (rhi - rlo) * k / 1000.0);
+        rs_val in = rs_val_from_raw(fd, &sc, graw); /* a report value */
+        assert_int_equal(in.state, RS_VALID);
+        uint8_t d[8];
+        memset(d, 0xFF, 8);
+        if (!rs_sig_encode(r, c, &in, d))
+            fail_msg("%s: %.6f not encodable", r->name, in.value);
+        rs_val out = rs_sig_to_report((rs_field_id)r->field, rs_sig_decode(r, c, d, 8));
+        if (out.state != RS_VALID || fabs(out.value - in.value) > tol)
+            fail_msg("%s: %.6f -> %.6f (%s), tolerance %.6g", r->name, in.value, out.value,
+                     rs_state_name((rs_state)out.state), tol);
+        uint32_t back;
+        assert_true(rs_val_to_raw(fd, &sc, &out, &back));
+        assert_true(llabs((long long)back - (long long)graw) <= (long long)ceil(tol / fd->scale));
+    }
+    static const uint8_t markers[] = { RS_INVALID, RS_ABNORMAL };
+    for (size_t k = 0; k < sizeof markers; k++) {
+        rs_val m = { 0, 0, markers[k] };
+        uint8_t d[8];
+        memset(d, 0xFF, 8);
+        assert_true(rs_sig_encode(r, c, &m, d));
+        rs_val out = rs_sig_to_report((rs_field_id)r->field, rs_sig_decode(r, c, d, 8));
+        assert_int_equal(out.state, markers[k]);
+        assert_int_equal(out.raw, rs_all_ones(fd->width) - k);
+    }
+}
+
+static void test_twc_hybrid_round_trip(void **state)
+{
+    (void)state;
+    rs_sig_cfg c;
+    rs_sig_cfg_init(&c);
+    for (size_t i = 0; i < sizeof new_rows / sizeof new_rows[0]; i++)
+        round_trip_row(row(new_rows[i]), &c);
+    /* another reference speed: the same round trip, other steps */
+    rs_err err;
+    assert_int_equal(rs_sig_cfg_set(&c, "mg_ref_speed=12000", &err), RS_OK);
+    round_trip_row(row("mg1is1_speed"), &c);
+}
+
+/* Which part of the report range CAN carries.  Where J1939 stops short of
+ * the report's edge the limit is J1939's (docs/j1939.md says so). */
+static void test_twc_hybrid_ranges(void **state)
+{
+    (void)state;
+    rs_sig_cfg c;
+    rs_sig_cfg_init(&c);
+    static const struct {
+        rs_field_id f;
+        double lo, hi, step;
+    } want[] = {
+        { RS_F_O2_UP, 0, 1.9597775, 0.0000305 },      /* the whole report range */
+        { RS_F_O2_DOWN, 0, 2.50 - 0.001, 0.01 },      /* the whole report range */
+        { RS_F_TWC_TEMP, -273, 1734.96875, 0.03125 }, /* the whole report range */
+        /* -20000..45531 rpm, less one CAN step at each edge, 1.5625 rpm steps */
+        { RS_F_MOTOR_SPEED, -20000 + 1.5625, 45531 - 1.5625, 1.5625 },
+        { RS_F_MOTOR_LOAD, 0, 125.9375, 1 },          /* report goes to 250 % */
+        { RS_F_BATT_VOLTAGE, 0, 3212.75, 0.1 },       /* report goes to 6553.1 V */
+        { RS_F_BATT_CURRENT, -1000 + 0.05, 1612.75, 0.1 }, /* report goes to 5553.1 A */
+        { RS_F_SOC, 0, 100 - 0.0015625, 1 },          /* the whole report range */
+    };
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        double lo, hi, step;
+        assert_true(rs_sig_field_range(want[i].f, &c, &lo, &hi, &step));
+        if (fabs(lo - want[i].lo) > 1e-6 || fabs(hi - want[i].hi) > 1e-6 ||
+            fabs(step - want[i].step) > 1e-9)
+            fail_msg("%s: %.7f..%.7f step %.7g, want %.7f..%.7f step %.7g",
+                     rs_fields[want[i].f].name, lo, hi, step, want[i].lo, want[i].hi, want[i].step);
+    }
+}
+
+/* Positions checked against bytes worked out by hand from the J1939DA
+ * positions (and, for AT1TWC, a frame of the ETI j1939_840 log). */
+static void test_twc_hybrid_bytes(void **state)
+{
+    (void)state;
+    rs_sig_cfg c;
+    rs_sig_cfg_init(&c);
+    uint8_t d[8];
+    rs_val v;
+
+    /* ETI log, engine 0x00: 18FD4600#FFFFE034FFFFFFFF: intake n/a, outlet
+     * 0x34E0 * 0.03125 - 273 = 150 degC. */
+    static const uint8_t twc[8] = { 0xFF, 0xFF, 0xE0, 0x34, 0xFF, 0xFF, 0xFF, 0xFF };
+    assert_int_equal(rs_sig_decode(row("at1twc_in"), &c, twc, 8).state, RS_INVALID);
+    v = rs_sig_decode(row("at1twc_out"), &c, twc, 8);
+    assert_int_equal(v.state, RS_VALID);
+    assert_true(fabs(v.value - 150) < 1e-9);
+    assert_int_equal(rs_sig_to_report(RS_F_TWC_TEMP, v).raw, 0x34E0);
+    memset(d, 0xFF, 8);
+    v = rs_val_ok(480);
+    assert_true(rs_sig_encode(row("at1twc_in"), &c, &v, d));
+    assert_int_equal(d[0], 0x20); /* (480 + 273) / 0.03125 = 0x5E20 */
+    assert_int_equal(d[1], 0x5E);
+    assert_int_equal(d[2], 0xFF);
+
+    /* proprietary B 0xFFA0: lambda 1.0 -> 32787 (0x8013), 0.65 V -> 650 (0x028A) */
+    memset(d, 0xFF, 8);
+    v = rs_val_ok(1.0);
+    assert_true(rs_sig_encode(row("propb_o2_up"), &c, &v, d));
+    v = rs_val_ok(0.65);
+    assert_true(rs_sig_encode(row("propb_o2_down"), &c, &v, d));
+    static const uint8_t o2[8] = { 0x13, 0x80, 0x8A, 0x02, 0xFF, 0xFF, 0xFF, 0xFF };
+    assert_memory_equal(d, o2, 8);
+    v = rs_sig_to_report(RS_F_O2_UP, rs_sig_decode(row("propb_o2_up"), &c, d, 8));
+    assert_int_equal(v.raw, 32787);
+    v = rs_sig_to_report(RS_F_O2_DOWN, rs_sig_decode(row("propb_o2_down"), &c, d, 8));
+    assert_int_equal(v.raw, 65);
+
+    /* HVESSD1: 650.0 V -> 13000 (0x32C8) in bytes 5-6; -120.5 A (charging)
+     * -> (-120.5 + 1600) / 0.05 = 29590 (0x7396) in bytes 7-8. */
+    memset(d, 0xFF, 8);
+    v = rs_val_ok(650.0);
+    assert_true(rs_sig_encode(row("hvessd1_voltage"), &c, &v, d));
+    v = rs_val_ok(-120.5);
+    assert_true(rs_sig_encode(row("hvessd1_current"), &c, &v, d));
+    static const uint8_t hv1[8] = { 0xFF, 0xFF, 0xFF, 0xFF, 0xC8, 0x32, 0x96, 0x73 };
+    assert_memory_equal(d, hv1, 8);
+    v = rs_sig_to_report(RS_F_BATT_CURRENT, rs_sig_decode(row("hvessd1_current"), &c, d, 8));
+    assert_int_equal(v.raw, 8795); /* (-120.5 + 1000) / 0.1 */
+    /* HVESSD2: SOC 55 % -> 35200 (0x8980) in bytes 1-2 */
+    memset(d, 0xFF, 8);
+    v = rs_val_ok(55);
+    assert_true(rs_sig_encode(row("hvessd2_soc"), &c, &v, d));
+    assert_int_equal(d[0], 0x80);
+    assert_int_equal(d[1], 0x89);
+    assert_int_equal(rs_sig_to_report(RS_F_SOC, rs_sig_decode(row("hvessd2_soc"), &c, d, 8)).raw, 55);
+
+    /* MG1IS1 with the 40000 rpm reference: 1500 rpm = 3.75 % -> 32960
+     * (0x80C0) in bytes 4-5; load 40 % -> torque raw 2640 (0xA50), 12 bits
+     * from byte 2 bit 5: byte 2 high nibble 0x0, byte 3 0xA5.  Byte 1 (CRC)
+     * and the counter nibble stay 0xF.. (not sent). */
+    memset(d, 0xFF, 8);
+    v = rs_val_ok(1500);
+    assert_true(rs_sig_encode(row("mg1is1_speed"), &c, &v, d));
+    v = rs_val_ok(40);
+    assert_true(rs_sig_encode(row("mg1is1_torque"), &c, &v, d));
+    static const uint8_t mg[8] = { 0xFF, 0x0F, 0xA5, 0xC0, 0x80, 0xFF, 0xFF, 0xFF };
+    assert_memory_equal(d, mg, 8);
+    v = rs_sig_to_report(RS_F_MOTOR_SPEED, rs_sig_decode(row("mg1is1_speed"), &c, d, 8));
+    assert_true(fabs(v.value - 1500) < 1e-9);
+    assert_int_equal(v.raw, 21500); /* 1500 + 20000 */
+    /* reverse: -3000 rpm -> -7.5 % */
+    v = rs_val_ok(-3000);
+    assert_true(rs_sig_encode(row("mg1is1_speed"), &c, &v, d));
+    v = rs_sig_decode(row("mg1is1_speed"), &c, d, 8);
+    assert_true(fabs(v.value + 3000) < 1e-9);
+    /* generating: torque -30 % is a 30 % load */
+    uint32_t raw = (uint32_t)((-30.0 + 125) / 0.0625);
+    d[1] = (uint8_t)((d[1] & 0x0F) | ((raw & 0x0F) << 4));
+    d[2] = (uint8_t)(raw >> 4);
+    v = rs_sig_to_report(RS_F_MOTOR_LOAD, rs_sig_decode(row("mg1is1_torque"), &c, d, 8));
+    assert_int_equal(v.state, RS_VALID);
+    assert_int_equal(v.raw, 30);
+    /* 12-bit markers: 0xFEx error -> abnormal, 0xFFx n/a -> invalid */
+    d[1] = 0xEF;
+    d[2] = 0xFE;
+    assert_int_equal(rs_sig_decode(row("mg1is1_torque"), &c, d, 8).state, RS_ABNORMAL);
+    d[1] = 0xFF;
+    d[2] = 0xFF;
+    assert_int_equal(rs_sig_decode(row("mg1is1_torque"), &c, d, 8).state, RS_INVALID);
+    /* beyond what CAN carries: refused (the encoder then sends "error") */
+    v = rs_val_ok(200);
+    assert_false(rs_sig_encode(row("mg1is1_torque"), &c, &v, d));
+    v = rs_val_ok(4000);
+    assert_false(rs_sig_encode(row("hvessd1_voltage"), &c, &v, d));
+
+    /* the reference speed is a setting: the same bytes, another rpm */
+    memset(d, 0xFF, 8);
+    d[3] = 0xC0;
+    d[4] = 0x80; /* 3.75 % */
+    rs_err err;
+    assert_int_equal(rs_sig_cfg_set(&c, "mg_ref_speed=16000", &err), RS_OK);
+    assert_true(fabs(c.mg_ref_speed - 16000) < 1e-12);
+    v = rs_sig_decode(row("mg1is1_speed"), &c, d, 8);
+    assert_true(fabs(v.value - 600) < 1e-9);
 }
 
 /* docs/can.md carries the table: every row name appears in it. */
@@ -218,6 +455,10 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_table_consistent),
+        cmocka_unit_test(test_every_stream_field_has_a_source),
+        cmocka_unit_test(test_twc_hybrid_round_trip),
+        cmocka_unit_test(test_twc_hybrid_ranges),
+        cmocka_unit_test(test_twc_hybrid_bytes),
         cmocka_unit_test(test_decode_rules),
         cmocka_unit_test(test_encode_bits),
         cmocka_unit_test(test_config),

@@ -627,6 +627,35 @@ static void test_store_overflow_drops_oldest(void **st)
     h_free(h);
 }
 
+/* Backpressure: while the caller holds the link (its send queue is backed
+ * up), samples wait in the store and nothing new goes out but what is not
+ * a report; once released, every held second is reissued exactly once. */
+static void test_hold_sends_samples_to_the_store(void **st)
+{
+    (void)st;
+    harness *h = h_new(RS_PROTO_GB17691);
+    h_start(h, hms(0, 9, 0, 0));
+    ignition(h, true);
+    run_until(h, hms(0, 9, 1, 0));
+    unsigned live_before = h->live_packets;
+    rs_terminal_hold(&h->t, h->now, RS_TERM_LINK_PLATFORM, true, &h->out);
+    drain(h);
+    run_until(h, hms(0, 9, 3, 0));
+    assert_int_equal(h->reissue_packets, 0);
+    assert_true(h->live_packets <= live_before + 1); /* at most the packet already formed */
+    const rs_term_stats *s = rs_terminal_stats(&h->t);
+    assert_true(s->backlog >= 110);
+    rs_terminal_hold(&h->t, h->now, RS_TERM_LINK_PLATFORM, false, &h->out);
+    drain(h);
+    run_until(h, hms(0, 9, 8, 0));
+    ignition(h, false);
+    assert_int_equal(s->backlog, 0);
+    unsigned by_reissue = check_once(h, hms(0, 9, 0, 0), hms(0, 9, 8, 0));
+    assert_true(by_reissue >= 110);
+    assert_int_equal(s->samples, s->sent_live + s->sent_reissue);
+    h_free(h);
+}
+
 static void test_hj_layout_signed_and_reissue(void **st)
 {
     (void)st;
@@ -895,6 +924,7 @@ int main(void)
         cmocka_unit_test(test_day_with_two_outages),
         cmocka_unit_test(test_serials_reset_at_midnight),
         cmocka_unit_test(test_store_overflow_drops_oldest),
+        cmocka_unit_test(test_hold_sends_samples_to_the_store),
         cmocka_unit_test(test_hj_layout_signed_and_reissue),
         cmocka_unit_test(test_hj_unsigned_and_gb_per_item),
         cmocka_unit_test(test_one_second_mode),

@@ -8,6 +8,7 @@
 #include "remsim/j1939_dm.h"
 #include "remsim/j1939_tp.h"
 #include "remsim/sampler.h"
+#include "remsim/vehicle.h"
 #include "remsim/vehicle_can.h"
 
 #define T0 1700000000000000ull
@@ -185,6 +186,14 @@ static void test_full_fidelity_frames(void **state)
     assert_int_equal(count_id(&out, 0x18F00E51), 20);   /* NOx from the sensor's address */
     assert_int_equal(count_id(&out, 0x18FEF31C), 1);    /* VP1 from navigation 0x1C */
     assert_int_equal(count_id(&out, 0x18FECA00), 1);    /* DM1, no fault: one frame */
+    /* TWC and hybrid groups: AT1TWC 500 ms and the proprietary O2 group
+     * 100 ms from the engine; MG1IS1 10 ms from the electric propulsion
+     * unit 0xEF; HVESSD1/2 20 ms from battery pack monitor 0xF3. */
+    assert_int_equal(count_id(&out, 0x18FD4600), 2);
+    assert_int_equal(count_id(&out, 0x18FFA000), 10);
+    assert_int_equal(count_id(&out, 0x0CFB74EF), 100);
+    assert_int_equal(count_id(&out, 0x0CF090F3), 50);
+    assert_int_equal(count_id(&out, 0x0CF091F3), 50);
     for (size_t i = 0; i < out.n; i++) {
         const rs_can_frame *f = &out.frames[i];
         assert_true(f->ts_us >= T0 && f->ts_us < T0 + 1000000);
@@ -211,6 +220,81 @@ static void test_full_fidelity_frames(void **state)
     rs_vcan_out small = { .frames = g_frames, .cap = 3 };
     rs_err err;
     assert_int_equal(rs_vcan_encode(&vc, &s, NULL, T0, &small, &err), RS_E_SPACE);
+}
+
+/* The vehicle model of every type (sim/vehicle.c) -> frames -> J1939 RX ->
+ * sampler: every field of the type's streams comes back as the model set
+ * it, within the coarser of the report and CAN steps, and the TWC and
+ * hybrid fields are really there (valid), not merely equally invalid. */
+static void vehicle_round_trip(rs_veh_type type, size_t n)
+{
+    rs_vehicle_cfg vcfg;
+    rs_vehicle_cfg_init(&vcfg, type);
+    vcfg.warm = true;
+    vcfg.ignition = true;
+    vcfg.seed = 1000u + (unsigned)type;
+    vcfg.noise = 1;
+    static rs_vehicle veh;
+    rs_vehicle_init(&veh, &vcfg);
+
+    rs_vcan_cfg vc;
+    rs_vcan_cfg_init(&vc);
+    rs_sampler_cfg sc;
+    rs_sampler_cfg_init(&sc);
+    rs_sampler smp;
+    g_rt.n = 0;
+    rs_sampler_init(&smp, &sc, collect, &g_rt);
+    assert_int_equal(rs_j1939_rx_init(&g_rx, NULL, NULL), RS_OK);
+    rs_vcan_out out = { .frames = g_frames, .cap = sizeof g_frames / sizeof g_frames[0] };
+    rs_err err;
+    for (size_t i = 0; i < n; i++) {
+        /* stop, pull away, cruise, brake (the hybrid recuperates), again;
+         * the last minute with the ignition off: sensors that lose power
+         * must turn invalid in the sample at once, never stay stale */
+        double v = 45 + 45 * sin((double)i / 40.0);
+        if (i == n - 60)
+            rs_vehicle_ignition(&veh, false);
+        rs_vehicle_step(&veh, v < 3 ? 0 : v, (i / 100) % 2 ? 2.0 : -1.0, &g_in[i]);
+        assert_int_equal(rs_vcan_encode(&vc, &g_in[i], NULL, T0 + i * 1000000ull, &out, &err), RS_OK);
+        if (out.unencodable)
+            fail_msg("%s second %zu: %u values outside their J1939 range", rs_veh_type_name(type), i,
+                     out.unencodable);
+        feed_all(&smp, out.frames, out.n);
+    }
+    rs_sampler_advance(&smp, T0 + n * 1000000ull);
+    assert_int_equal(g_rt.n, n);
+    for (size_t i = 0; i < n; i++)
+        compare(i, &g_in[i], &g_rt.got[i], &sc.sig);
+
+    /* the streams' fields came back valid in (nearly) every second */
+    uint8_t types[2] = { g_in[0].stream, g_in[0].has_hybrid ? RS_INFO_HYBRID : 0 };
+    for (unsigned t = 0; t < 2 && types[t]; t++) {
+        unsigned nl;
+        const uint8_t *l = rs_info_layout(types[t], &nl);
+        for (unsigned k = 0; k < nl; k++) {
+            size_t valid = 0;
+            for (size_t i = 0; i < n; i++)
+                valid += g_rt.got[i].v[l[k]].state == RS_VALID;
+            if (valid < (n - 60) * 9 / 10)
+                fail_msg("%s: %s valid in %zu of %zu seconds", rs_veh_type_name(type),
+                         rs_fields[l[k]].name, valid, n);
+        }
+    }
+}
+
+static void test_vehicle_model_types(void **state)
+{
+    (void)state;
+    for (int t = 0; t < RS_VEH_TYPE_COUNT; t++)
+        if (t != RS_VEH_HYBRID)
+            vehicle_round_trip((rs_veh_type)t, 600);
+    vehicle_round_trip(RS_VEH_HYBRID, 600); /* last: its samples stay in g_rt */
+    /* the hybrid really recuperated: negative battery current came through */
+    bool charging = false;
+    for (size_t i = 0; i < 600; i++)
+        charging |= g_rt.got[i].v[RS_F_BATT_CURRENT].state == RS_VALID &&
+                    g_rt.got[i].v[RS_F_BATT_CURRENT].value < -1;
+    assert_true(charging);
 }
 
 /* TP sender output, captured. */
@@ -305,6 +389,7 @@ int main(void)
         cmocka_unit_test(test_round_trip_sampled),
         cmocka_unit_test(test_round_trip_full),
         cmocka_unit_test(test_full_fidelity_frames),
+        cmocka_unit_test(test_vehicle_model_types),
         cmocka_unit_test(test_dm1_via_tp),
         cmocka_unit_test(test_fidelity_names),
     };

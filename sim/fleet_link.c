@@ -1,0 +1,325 @@
+/* A terminal's TCP link in the fleet: non-blocking connect from a chosen
+ * source address, a send queue with backpressure, reads handed to the
+ * terminal (fleet_internal.h).
+ *
+ * All socket I/O goes through link_io_read/link_io_write: TLS (the
+ * security issue) slots in there, with its handshake between "connected"
+ * and "up". */
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "sim/fleet_internal.h"
+
+#ifndef IP_BIND_ADDRESS_NO_PORT
+#define IP_BIND_ADDRESS_NO_PORT 24
+#endif
+
+static ssize_t link_io_read(fleet_link *l, void *buf, size_t n)
+{
+    return read(l->io.fd, buf, n);
+}
+
+static ssize_t link_io_write(fleet_link *l, const void *buf, size_t n)
+{
+    return send(l->io.fd, buf, n, MSG_NOSIGNAL);
+}
+
+static void queue_reset(fleet_link *l)
+{
+    free(l->q);
+    free(l->qf);
+    l->q = NULL;
+    l->qf = NULL;
+    l->qlen = l->qoff = l->qcap = 0;
+    l->qn = l->qhead = l->qfcap = 0;
+}
+
+/* Samples in frames not yet fully written: lost when the link dies now. */
+static uint32_t queued_samples(const fleet_link *l)
+{
+    uint32_t n = 0;
+    for (uint32_t i = l->qhead; i < l->qn; i++)
+        n += l->qf[i].samples;
+    return n;
+}
+
+void fleet_link_close(fleet_worker *w, fleet_truck *t, rs_conn_fail why, bool failed, bool tell)
+{
+    fleet_link *l = &t->link;
+    if (l->state == LINK_DOWN)
+        return;
+    uint32_t lost = queued_samples(l);
+    if (lost)
+        rs_metrics_dropped(&w->m, RS_DROP_CONN_LOST_UNSENT, lost);
+    t->lost_unsent += lost;
+    if (l->state == LINK_UP)
+        w->up--;
+    if (failed)
+        rs_metrics_conn_failed(&w->m, why);
+    ev_io_stop(w->loop, &l->io);
+    close(l->io.fd);
+    queue_reset(l);
+    bool was_up = l->state == LINK_UP;
+    l->state = LINK_DOWN;
+    l->closing = false;
+    l->held = false;
+    if (failed) {
+        /* Exponential backoff with jitter: 1 s, 2 s, 4 s ... up to the cap,
+         * each 50-150 %, so a restarted endpoint is not hit by everyone at once. */
+        if (l->fails < 16)
+            l->fails++;
+        uint64_t base = 1000ull << (l->fails - 1);
+        if (base > w->o->backoff_max_ms)
+            base = w->o->backoff_max_ms;
+        l->retry_at = fleet_vnow(w) + (int64_t)(base / 2 + fleet_random(w) % (base + 1));
+    }
+    if (tell && was_up) {
+        rs_terminal_closed(&t->k.term, fleet_vnow(w), RS_TERM_LINK_PLATFORM, &w->out);
+        fleet_handle_out(w, t, fleet_vnow(w));
+    }
+}
+
+static void on_io(struct ev_loop *loop, ev_io *io, int revents);
+
+static void link_up(fleet_worker *w, fleet_truck *t)
+{
+    fleet_link *l = &t->link;
+    l->state = LINK_UP;
+    l->fails = 0;
+    w->up++;
+    rs_metrics_time(&w->m, RS_H_CONNECT, (uint64_t)(fleet_wall_us() - l->t_connect_us));
+    ev_io_stop(w->loop, &l->io);
+    ev_io_set(&l->io, l->io.fd, EV_READ);
+    ev_io_start(w->loop, &l->io);
+    if (l->reconnect)
+        rs_metrics_count(&w->m, RS_C_RECONNECTS, 1);
+    l->reconnect = true;
+    rs_terminal_connected(&t->k.term, fleet_vnow(w), RS_TERM_LINK_PLATFORM, &w->out);
+    fleet_handle_out(w, t, fleet_vnow(w));
+}
+
+void fleet_link_connect(fleet_worker *w, fleet_truck *t)
+{
+    fleet_link *l = &t->link;
+    if (l->state != LINK_DOWN)
+        return;
+    rs_metrics_count(&w->m, RS_C_CONNECTIONS_ATTEMPTED, 1);
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        rs_metrics_conn_failed(&w->m, rs_conn_fail_from_errno(errno));
+        return;
+    }
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (w->p->n_sources) {
+        /* The port is chosen at connect() for the whole 4-tuple, not at
+         * bind() for the address alone: more connections per source. */
+        setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
+        struct sockaddr_in src = { .sin_family = AF_INET };
+        src.sin_addr = w->p->source[t->index % w->p->n_sources];
+        if (bind(fd, (struct sockaddr *)&src, sizeof src) != 0) {
+            rs_metrics_conn_failed(&w->m, rs_conn_fail_from_errno(errno));
+            close(fd);
+            return;
+        }
+    }
+    l->t_connect_us = fleet_wall_us();
+    l->connect_deadline = fleet_vnow(w) + (int64_t)(w->o->connect_timeout_ms * w->o->speed);
+    ev_io_init(&l->io, on_io, fd, EV_WRITE);
+    l->state = LINK_CONNECTING;
+    if (connect(fd, (const struct sockaddr *)&w->o->target, sizeof w->o->target) == 0) {
+        link_up(w, t);
+        return;
+    }
+    if (errno != EINPROGRESS) {
+        int e = errno;
+        l->state = LINK_DOWN;
+        close(fd);
+        rs_metrics_conn_failed(&w->m, rs_conn_fail_from_errno(e));
+        l->fails++;
+        l->retry_at = fleet_vnow(w) + 1000;
+        return;
+    }
+    ev_io_start(w->loop, &l->io);
+}
+
+static void release_hold(fleet_worker *w, fleet_truck *t)
+{
+    fleet_link *l = &t->link;
+    if (l->held && l->qlen - l->qoff < w->o->high_water / 2) {
+        l->held = false;
+        rs_terminal_hold(&t->k.term, fleet_vnow(w), RS_TERM_LINK_PLATFORM, false, &w->out);
+        fleet_handle_out(w, t, fleet_vnow(w));
+    }
+}
+
+/* Writes what the queue holds; false when the link died. */
+static bool flush(fleet_worker *w, fleet_truck *t)
+{
+    fleet_link *l = &t->link;
+    while (l->qoff < l->qlen) {
+        ssize_t n = link_io_write(l, l->q + l->qoff, l->qlen - l->qoff);
+        if (n < 0) {
+            if (errno == EAGAIN || errno == EWOULDBLOCK)
+                break;
+            fleet_link_close(w, t, rs_conn_fail_from_errno(errno), false, true);
+            return false;
+        }
+        l->qoff += (uint32_t)n;
+    }
+    while (l->qhead < l->qn && l->qf[l->qhead].end <= l->qoff)
+        l->qhead++;
+    if (l->qoff == l->qlen) {
+        queue_reset(l);
+        ev_io_stop(w->loop, &l->io);
+        ev_io_set(&l->io, l->io.fd, EV_READ);
+        ev_io_start(w->loop, &l->io);
+        if (l->closing) {
+            fleet_link_close(w, t, RS_CONN_FAIL_OTHER, false, false);
+            return false;
+        }
+    }
+    release_hold(w, t);
+    return true;
+}
+
+static bool grow(void **p, uint32_t *cap, uint32_t need, size_t elem)
+{
+    if (need <= *cap)
+        return true;
+    uint32_t n = *cap ? *cap : 256;
+    while (n < need)
+        n *= 2;
+    void *q = realloc(*p, (size_t)n * elem);
+    if (!q)
+        return false;
+    *p = q;
+    *cap = n;
+    return true;
+}
+
+void fleet_link_send(fleet_worker *w, fleet_truck *t, const uint8_t *data, uint32_t len, uint8_t samples)
+{
+    fleet_link *l = &t->link;
+    uint32_t done = 0;
+    if (l->qoff == l->qlen) {
+        ssize_t n = link_io_write(l, data, len);
+        if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+            t->lost_unsent += samples;
+            rs_metrics_dropped(&w->m, RS_DROP_CONN_LOST_UNSENT, samples);
+            fleet_link_close(w, t, rs_conn_fail_from_errno(errno), false, true);
+            return;
+        }
+        done = n > 0 ? (uint32_t)n : 0;
+        if (done == len)
+            return;
+    }
+    if (l->qoff > 0 && l->qoff == l->qlen)
+        queue_reset(l);
+    uint32_t rest = len - done;
+    if (l->qlen - l->qoff + rest > w->o->hard_limit ||
+        !grow((void **)&l->q, &l->qcap, l->qlen + rest, 1) ||
+        !grow((void **)&l->qf, &l->qfcap, l->qn + 1, sizeof *l->qf)) {
+        /* The endpoint has not read a megabyte: it is gone in all but name. */
+        t->lost_unsent += samples;
+        rs_metrics_dropped(&w->m, RS_DROP_CONN_LOST_UNSENT, samples);
+        fleet_link_close(w, t, RS_CONN_FAIL_OTHER, false, true);
+        return;
+    }
+    memcpy(l->q + l->qlen, data + done, rest);
+    l->qlen += rest;
+    l->qf[l->qn].end = l->qlen;
+    l->qf[l->qn].samples = samples;
+    l->qn++;
+    if (!(l->io.events & EV_WRITE)) {
+        ev_io_stop(w->loop, &l->io);
+        ev_io_set(&l->io, l->io.fd, EV_READ | EV_WRITE);
+        ev_io_start(w->loop, &l->io);
+    }
+    if (!l->held && l->qlen - l->qoff > w->o->high_water) {
+        l->held = true;
+        rs_terminal_hold(&t->k.term, fleet_vnow(w), RS_TERM_LINK_PLATFORM, true, &w->out);
+        /* no frames come out of a hold */
+    }
+}
+
+void fleet_link_request_close(fleet_worker *w, fleet_truck *t)
+{
+    fleet_link *l = &t->link;
+    if (l->state == LINK_DOWN)
+        return;
+    if (l->state == LINK_UP && l->qoff < l->qlen) {
+        l->closing = true; /* after the logout is written */
+        return;
+    }
+    fleet_link_close(w, t, RS_CONN_FAIL_OTHER, false, false);
+}
+
+/* Answer latency: the time since the terminal last sent the command the
+ * answer carries (an answer reuses its request's command, §5). */
+static void note_answers(fleet_worker *w, fleet_link *l, const uint8_t *p, size_t n)
+{
+    for (size_t i = 0; i + 3 <= n; i++) {
+        if (!((p[i] == '#' && p[i + 1] == '#') || (p[i] == '$' && p[i + 1] == '$')))
+            continue;
+        uint8_t cmd = p[i + 2];
+        if (cmd < 1 || cmd > RS_METRIC_CMDS)
+            continue;
+        rs_metrics_rx(&w->m, cmd, 0);
+        uint8_t req = cmd == RS_CMD_ACTIVATION_ANS ? RS_CMD_ACTIVATION : cmd;
+        if (l->sent_us[req - 1]) {
+            uint64_t us = (uint64_t)(fleet_wall_us() - l->sent_us[req - 1]);
+            rs_metrics_time(&w->m, req == RS_CMD_TIMECAL ? RS_H_LATENCY_TIMECAL
+                                   : req == RS_CMD_ACTIVATION ? RS_H_LATENCY_ACTIVATION : RS_H_LATENCY_ECHO, us);
+            l->sent_us[req - 1] = 0;
+        }
+        i += 2;
+    }
+}
+
+static void on_io(struct ev_loop *loop, ev_io *io, int revents)
+{
+    (void)loop;
+    fleet_truck *t = (fleet_truck *)((char *)io - offsetof(fleet_truck, link.io));
+    fleet_worker *w = ev_userdata(loop);
+    fleet_link *l = &t->link;
+    if (l->state == LINK_CONNECTING) {
+        int e = 0;
+        socklen_t len = sizeof e;
+        if (getsockopt(io->fd, SOL_SOCKET, SO_ERROR, &e, &len) != 0)
+            e = errno;
+        if (e == EINPROGRESS)
+            return;
+        if (e) {
+            fleet_link_close(w, t, rs_conn_fail_from_errno(e), true, false);
+            return;
+        }
+        link_up(w, t);
+        return;
+    }
+    if ((revents & EV_WRITE) && !flush(w, t))
+        return;
+    if (!(revents & EV_READ))
+        return;
+    uint8_t buf[4096];
+    ssize_t n = link_io_read(l, buf, sizeof buf);
+    if (n == 0) {
+        fleet_link_close(w, t, RS_CONN_FAIL_RESET, false, true);
+        return;
+    }
+    if (n < 0) {
+        if (errno != EAGAIN && errno != EWOULDBLOCK)
+            fleet_link_close(w, t, rs_conn_fail_from_errno(errno), false, true);
+        return;
+    }
+    w->m.counter[RS_C_BYTES_RX] += (uint64_t)n;
+    note_answers(w, l, buf, (size_t)n);
+    int64_t now = fleet_vnow(w);
+    rs_terminal_received(&t->k.term, now, RS_TERM_LINK_PLATFORM, buf, (size_t)n, &w->out);
+    fleet_handle_out(w, t, now);
+}
