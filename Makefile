@@ -49,7 +49,7 @@ LIBA     := $(BUILD)/libremsim.a
 APPA     := $(BUILD)/libremsim-app.a
 REMSIM   := $(BUILD)/remsim
 
-.PHONY: all deps test check unit integration sanitize bench fuzz fuzz-smoke demo install clean help
+.PHONY: all deps test check unit integration sanitize bench bench-fleet fuzz fuzz-smoke demo install clean help
 
 all: $(REMSIM) $(LIBA)
 
@@ -60,6 +60,7 @@ help:
 	@echo "make bench     benchmarks (rates per core)"
 	@echo "make fuzz      libFuzzer on the stream decoder (FUZZ_SECONDS=60)"
 	@echo "make demo      deps, build, then the main job on the built-in endpoint"
+	@echo "make bench-fleet  the fleet + endpoint benchmarks (50k terminals, 100k frames/s)"
 	@echo "make install   PREFIX=$(PREFIX) DESTDIR=$(DESTDIR)"
 
 deps:
@@ -99,6 +100,11 @@ test: deps
 
 bench: deps $(BENCH_BIN) $(REMSIM)
 	@for b in $(BENCH_BIN); do echo "== $$b"; $$b || exit 1; done
+
+# The fleet and the built-in endpoint together on this machine (several
+# minutes; docs/run.md).  CASES=50k|speed10|1hz picks some.
+bench-fleet: deps all
+	@python3 bench/fleet.py $(REMSIM) $(CASES)
 
 # libFuzzer targets compile the codec sources themselves, instrumented.
 FUZZ_CC ?= clang

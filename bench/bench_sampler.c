@@ -16,7 +16,7 @@
 #include "remsim/vehicle_can.h"
 
 #define SECONDS 2000
-#define MAX_PER_S 320
+#define MAX_PER_S 640
 
 static double now_s(void)
 {

@@ -364,6 +364,28 @@ rs_code rs_serve_start(const rs_serve_opts *o, rs_serve *h, rs_err *err)
     return RS_OK;
 }
 
+/* Whether worker i ended; reaps it.  A worker someone else reaped (an
+ * embedding process waiting for any child) counts as ended cleanly: its
+ * table file says whether it finished. */
+static bool ended(struct rs_serve_state *st, unsigned i, bool block)
+{
+    for (;;) {
+        int status = 0;
+        pid_t r = waitpid(st->pid[i], &status, block ? 0 : WNOHANG);
+        if (r == st->pid[i]) {
+            reap(st, i, status);
+            return true;
+        }
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0 && errno == ECHILD) {
+            reap(st, i, 0);
+            return true;
+        }
+        return false;
+    }
+}
+
 unsigned rs_serve_poll(rs_serve *h, int timeout_ms)
 {
     struct rs_serve_state *st = h->st;
@@ -372,16 +394,9 @@ unsigned rs_serve_poll(rs_serve *h, int timeout_ms)
     if (timeout_ms > 0)
         poll(NULL, 0, timeout_ms); /* a signal ends the sleep early: fine */
     unsigned running = 0;
-    for (unsigned i = 0; i < st->plan.workers; i++) {
-        if (!st->alive[i])
-            continue;
-        int status;
-        pid_t r = waitpid(st->pid[i], &status, WNOHANG);
-        if (r == st->pid[i])
-            reap(st, i, status);
-        else
+    for (unsigned i = 0; i < st->plan.workers; i++)
+        if (st->alive[i] && !ended(st, i, false))
             running++;
-    }
     return running;
 }
 
@@ -404,16 +419,9 @@ static void wait_all(struct rs_serve_state *st, double timeout)
     int64_t deadline = timeout >= 0 ? wall_ms() + (int64_t)(timeout * 1000) : INT64_MAX;
     for (;;) {
         unsigned running = 0;
-        for (unsigned i = 0; i < st->plan.workers; i++) {
-            if (!st->alive[i])
-                continue;
-            int status;
-            pid_t r = waitpid(st->pid[i], &status, timeout >= 0 ? WNOHANG : 0);
-            if (r == st->pid[i])
-                reap(st, i, status);
-            else
+        for (unsigned i = 0; i < st->plan.workers; i++)
+            if (st->alive[i] && !ended(st, i, timeout < 0))
                 running++;
-        }
         if (running == 0)
             return;
         if (wall_ms() >= deadline) {

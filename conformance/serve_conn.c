@@ -69,7 +69,8 @@ void serve_conn_accept(serve_worker *w, int fd, const struct sockaddr *peer)
         rs_framelog_event(&w->log, serve_now_ms(w), c->peer, NULL, "open", NULL);
 }
 
-static void on_stream_error(serve_conn *c, const rs_err *e, const uint8_t *cand, size_t cand_len);
+static void on_stream_error(serve_conn *c, const rs_err *e, const uint8_t *cand, size_t cand_len,
+                            uint64_t cand_at);
 
 void serve_conn_close(serve_conn *c, rs_serve_close why)
 {
@@ -78,7 +79,7 @@ void serve_conn_close(serve_conn *c, rs_serve_close why)
      * counted like the rest of a stream that ends inside a frame. */
     rs_err err;
     if (rs_reasm_finish(&c->rx, &err) == RS_REASM_ERROR)
-        on_stream_error(c, &err, NULL, 0);
+        on_stream_error(c, &err, NULL, 0, 0);
     ev_io_stop(w->loop, &c->rio);
     ev_io_stop(w->loop, &c->wio);
     ev_timer_stop(w->loop, &c->idle);
@@ -257,16 +258,38 @@ static void count_reject(serve_worker *w, rs_code code)
     w->st.rejected_by[code < RS_E_COUNT ? code : RS_E_SYNTAX]++;
 }
 
-/* A stretch of bytes the reassembler could not use. */
-static void on_stream_error(serve_conn *c, const rs_err *e, const uint8_t *cand, size_t cand_len)
+/* A stretch of bytes the reassembler could not use.  A candidate frame
+ * rejected for its header or BCC is one rejection (a BCC one counted
+ * against its VIN); the rest of its bytes, skipped while the search for the
+ * next start goes on, are garbage bytes but not a second rejection. */
+static void on_stream_error(serve_conn *c, const rs_err *e, const uint8_t *cand, size_t cand_len,
+                            uint64_t cand_at)
 {
     serve_worker *w = c->w;
-    count_reject(w, e->code);
-    if (e->code == RS_E_START || e->code == RS_E_SHORT)
+    if (e->code == RS_E_START && c->fold_at != 0 && e->offset == c->fold_at) {
         w->st.garbage_bytes += (uint64_t)e->got;
-    else
-        w->st.garbage_bytes += 1; /* header or BCC: one byte skipped, the search goes on */
-    log_reject(c, NULL, e, false, e->code == RS_E_BCC ? cand : NULL, e->code == RS_E_BCC ? cand_len : 0);
+        c->fold_at = 0;
+        return;
+    }
+    count_reject(w, e->code);
+    const uint8_t *vin = NULL;
+    if (e->code == RS_E_START || e->code == RS_E_SHORT) {
+        w->st.garbage_bytes += (uint64_t)e->got;
+    } else {
+        /* header or BCC: one byte skipped, the search goes on */
+        w->st.garbage_bytes += 1;
+        c->fold_at = cand_at + 1;
+    }
+    if (e->code == RS_E_BCC && cand_len >= RS_FRAME_OVERHEAD) {
+        vin = cand + (w->p->proto == RS_PROTO_GB32960 ? 4 : 3);
+        serve_vin_entry *v = serve_vtab_get(&w->vt, vin);
+        if (v)
+            v->pub.rejected++;
+    } else {
+        cand = NULL;
+        cand_len = 0;
+    }
+    log_reject(c, vin, e, false, cand, cand_len);
 }
 
 static void on_frame(serve_conn *c, const uint8_t *f, size_t len)
@@ -347,6 +370,7 @@ static unsigned drain(serve_conn *c)
          * its bytes, which stay in the buffer until the next feed. */
         size_t at = r->head + r->pending;
         size_t cand = r->len >= at + RS_HEADER_LEN ? rs_frame_needed(r->buf + at, r->len - at) : 0;
+        uint64_t cand_at = r->consumed + r->pending; /* consumed: the stream offset of buf[head] */
         const uint8_t *f;
         size_t len;
         rs_err err;
@@ -357,7 +381,7 @@ static unsigned drain(serve_conn *c)
         if (ev == RS_REASM_FRAME)
             on_frame(c, f, len);
         else
-            on_stream_error(c, &err, r->buf + at, cand <= r->cap - at ? cand : 0);
+            on_stream_error(c, &err, r->buf + at, cand <= r->cap - at ? cand : 0, cand_at);
     }
     return events;
 }
@@ -391,7 +415,7 @@ static void end_of_stream(serve_conn *c)
 {
     rs_err err;
     if (rs_reasm_finish(&c->rx, &err) == RS_REASM_ERROR)
-        on_stream_error(c, &err, NULL, 0);
+        on_stream_error(c, &err, NULL, 0, 0);
     close_after_output(c, RS_SERVE_CLOSE_PEER);
 }
 

@@ -168,6 +168,7 @@ typedef struct serve_conn {
     uint32_t frames_seen, valid_frames;
     uint32_t fps_sec, fps_count;
     uint32_t rej_sec, rej_lines;
+    uint64_t fold_at;             /* stream offset after the first byte of a rejected candidate frame */
     uint8_t close_reason;         /* pending close (rs_serve_close), valid when closing */
     bool closing;                 /* close after the answers queued are written */
     bool paused;                  /* reading stopped until the queue drains */

@@ -281,7 +281,7 @@ void rs_serve_progress_line(const rs_serve_totals *now, const rs_serve_totals *b
 {
     double rate = dt > 0 && now->frames >= before->frames ? (double)(now->frames - before->frames) / dt : 0;
     fprintf(out,
-            "serve %6.0fs  open %" PRIu64 "  accepted %" PRIu64 "  frames %" PRIu64 " (%.0f/s)  samples %" PRIu64
+            "serve %7.1fs  open %" PRIu64 "  accepted %" PRIu64 "  frames %" PRIu64 " (%.0f/s)  samples %" PRIu64
             "  answers %" PRIu64 "  rejected %" PRIu64 "  vins %" PRIu64 "\n",
             elapsed, now->conn_open, now->conn_accepted, now->frames, rate, now->samples_live + now->samples_reissue,
             now->answers, now->rejected, now->vins);

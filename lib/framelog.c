@@ -299,9 +299,8 @@ rs_code rs_framelog_flush(rs_framelog *w)
 
 rs_code rs_framelog_tick(rs_framelog *w, int64_t now_ms)
 {
-    if (w->last_flush_ms == INT64_MIN)
-        w->last_flush_ms = now_ms;
-    if (w->len == 0 || now_ms - w->last_flush_ms < 1000)
+    /* Periods of a second: the first call opens one. */
+    if (w->last_flush_ms != INT64_MIN && now_ms - w->last_flush_ms < 1000)
         return RS_OK;
     w->last_flush_ms = now_ms;
     return rs_framelog_flush(w);

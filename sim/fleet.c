@@ -2,6 +2,7 @@
  * second into the result, shows progress, gathers the per-VIN accounts
  * (fleet.h). */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -140,6 +141,7 @@ rs_code rs_fleet_run(const rs_fleet_opts *o, const rs_fleet_plan *p, rs_result *
             _exit(rs_fleet_worker(o, p, i, fds[1], wp[i].vin_file));
         }
         close(fds[1]);
+        fcntl(fds[0], F_SETFL, O_NONBLOCK); /* read what is there, then poll again */
         wp[i].pid = pid;
         wp[i].fd = fds[0];
         started++;

@@ -11,6 +11,10 @@
 /* Ephemeral ports 32768-60999 give one source address about 28,000
  * connections to one destination; keep a margin for reconnects in flight. */
 #define CONNS_PER_SOURCE 25000u
+/* On loopback every 127.x.y.z is ours, and the kernel's search for a free
+ * port at connect() grows with the connections a source address already
+ * has to the destination: spread them thinner there. */
+#define CONNS_PER_LOOPBACK_SOURCE 5000u
 /* Below this, one worker per CPU costs more than it gives. */
 #define TERMINALS_PER_CPU_WORKER 2000u
 
@@ -72,6 +76,7 @@ rs_code rs_fleet_plan_make(const rs_fleet_opts *o, unsigned cpus, rs_fleet_plan 
         memcpy(p->source, o->source, o->n_sources * sizeof o->source[0]);
     } else if (loopback(o->target.sin_addr)) {
         /* Every 127.x.y.z is ours on loopback: 127.0.0.1, .2, ... */
+        need = (n + CONNS_PER_LOOPBACK_SOURCE - 1) / CONNS_PER_LOOPBACK_SOURCE;
         if (need > RS_FLEET_MAX_SOURCES)
             need = RS_FLEET_MAX_SOURCES;
         p->n_sources = need ? need : 1;
@@ -90,9 +95,9 @@ rs_code rs_fleet_plan_make(const rs_fleet_opts *o, unsigned cpus, rs_fleet_plan 
         inet_ntop(AF_INET, &p->source[0], first, sizeof first);
         inet_ntop(AF_INET, &p->source[p->n_sources - 1], last, sizeof last);
     }
-    snprintf(p->why, sizeof p->why, "%u terminals: %u worker%s (up to %u each), %u source address%s (%s%s%s, up to %u connections each)",
+    snprintf(p->why, sizeof p->why, "%u terminals: %u worker%s (up to %u each), %u source address%s (%s%s%s, %u connections each at most)",
              n, w, w == 1 ? "" : "s", TERMINALS_PER_WORKER, p->n_sources ? p->n_sources : 1,
              p->n_sources > 1 ? "es" : "", first, p->n_sources > 1 ? ".." : "", p->n_sources > 1 ? last : "",
-             CONNS_PER_SOURCE);
+             p->per_source);
     return RS_OK;
 }

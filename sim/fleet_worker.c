@@ -1,6 +1,7 @@
 /* One fleet worker: its shard of trucks on one libev loop (fleet.h). */
 #include <errno.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -274,6 +275,9 @@ int rs_fleet_worker(const rs_fleet_opts *o, const rs_fleet_plan *p, unsigned k, 
     w->rng = (o->seed * 0x9E3779B97F4A7C15ull) ^ (k + 1);
     w->vstart_ms = (o->start_unix ? o->start_unix : (int64_t)time(NULL)) * 1000;
     w->vsweep_ms = w->vstart_ms;
+    char name[16];
+    snprintf(name, sizeof name, "rs-fleet-%u", k); /* ps, top and the fleet bench tell workers apart */
+    prctl(PR_SET_NAME, name, 0, 0, 0);
     int rc = setup(w, k);
     if (rc == 0) {
         signal(SIGPIPE, SIG_IGN);

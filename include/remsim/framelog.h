@@ -14,7 +14,9 @@
  *   # <time> <peer> <VIN or -> open|close <reason or ->
  *   # any other text
  * <reason> is an rs_code name (rs_code_name()); the offset is a byte offset in
- * the frame ("frame", hex given) or in the connection's byte stream ("stream").
+ * the frame ("frame") or in the connection's byte stream ("stream"); the hex
+ * holds the bytes concerned (a frame that broke a rule, a candidate frame
+ * with a bad BCC), "-" when there are none.
  *
  * The writer keeps whole lines in a buffer and writes the buffer with one
  * write() call, so several processes can share one file opened with
@@ -71,8 +73,9 @@ rs_code rs_framelog_event(rs_framelog *w, int64_t t_ms, const char *peer, const 
 /* "# text" (text is one line; newlines are replaced by spaces). */
 rs_code rs_framelog_comment(rs_framelog *w, const char *text);
 
-/* Flushes when something is buffered and a second has passed since the last
- * flush (now_ms: any clock, the same on every call). */
+/* Flushes what is buffered when a second has passed since the last tick
+ * that flushed (the first call flushes).  now_ms: any clock, the same on
+ * every call.  Call it at least twice a second for "at most a second". */
 rs_code rs_framelog_tick(rs_framelog *w, int64_t now_ms);
 /* Writes the buffer (one write() call), then fdatasync() with sync.
  * Errors: RS_E_IO, got = errno; the buffer is dropped and counted. */

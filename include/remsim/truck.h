@@ -40,7 +40,7 @@ typedef struct rs_truck_cfg {
 /* supplement: the terminal's samples carry the 0x80 item (HJ 1239). */
 void rs_truck_cfg_init(rs_truck_cfg *c, bool supplement);
 
-#define RS_TRUCK_BUS_FRAMES 512
+#define RS_TRUCK_BUS_FRAMES 768
 
 typedef struct rs_truck_bus_stats {
     uint64_t can_frames;         /* frames put on the bus */

@@ -155,6 +155,7 @@ static size_t encode(const rs_profile *p, rs_msg_kind kind, uint8_t cmd, uint8_t
     case RS_MSG_TAMPER:
         req.u.tamper.time = t;
         req.u.tamper.serial = 1;
+        req.u.tamper.pos_status = 0;
         req.u.tamper.lon = rs_val_ok(116.0);
         req.u.tamper.lat = rs_val_ok(39.0);
         break;
