@@ -36,6 +36,8 @@ static void usage(FILE *out)
             "  --fail-if EXPR     exit 1 when EXPR holds, e.g. 'p99_latency_ms>500', 'lost>0'\n"
             "  --answers MODE     built-in endpoint: none, timecal (default), echo\n"
             "  --frame-log FILE   built-in endpoint: record every frame (remsim decode reads it)\n"
+            "  --vins FILE        the terminals' per-VIN accounts as CSV (generated, live,\n"
+            "                     reissued, backlog, drops by reason)\n"
             "  --endpoint-workers N  built-in endpoint workers (default: planned)\n"
             "\n"
             "  --offline          virtual time, no network: every frame the terminals send\n"
@@ -181,7 +183,7 @@ int cmd_run(int argc, char **argv)
         { "source", required_argument, NULL, 'a' },  { "shard", required_argument, NULL, 'k' },
         { "connect-timeout", required_argument, NULL, 'c' }, { "results", required_argument, NULL, 'R' },
         { "fail-if", required_argument, NULL, 'f' }, { "answers", required_argument, NULL, 'A' },
-        { "frame-log", required_argument, NULL, 'L' }, { "endpoint-workers", required_argument, NULL, 'E' },
+        { "frame-log", required_argument, NULL, 'L' }, { "vins", required_argument, NULL, 'V' }, { "endpoint-workers", required_argument, NULL, 'E' },
         { NULL, 0, NULL, 0 },
     };
     run_args a;

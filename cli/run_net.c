@@ -103,6 +103,7 @@ int run_net_option(run_args *a, int c, const char *arg)
     }
     case 'R': a->results_dir = arg; return RS_EXIT_OK;
     case 'L': a->frame_log = arg; return RS_EXIT_OK;
+    case 'V': a->vins_csv = arg; return RS_EXIT_OK;
     case 'A': {
         rs_answer_mode m;
         if (!rs_answer_mode_parse(arg, &m))
@@ -158,6 +159,23 @@ static int write_views(const rs_result *r, const char *dir)
         return RS_EXIT_USAGE;
     }
     return RS_EXIT_OK;
+}
+
+/* The terminals' own accounts, one VIN a line, for comparing with what an
+ * endpoint that is not ours stored (docs/run.md). */
+static int write_vins(const char *path, const rs_fleet_vin *v, size_t n)
+{
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        fprintf(stderr, "remsim run: cannot write %s: %s\n", path, strerror(errno));
+        return RS_EXIT_USAGE;
+    }
+    fprintf(f, "vin,generated,live,reissued,backlog,dropped_store_overflow,dropped_encode,dropped_conn_lost_unsent\n");
+    for (size_t i = 0; i < n; i++)
+        fprintf(f, "%.17s,%u,%u,%u,%u,%u,%u,%u\n", (const char *)v[i].vin, v[i].generated, v[i].live, v[i].reissued,
+                v[i].backlog, v[i].dropped[RS_DROP_STORE_OVERFLOW], v[i].dropped[RS_DROP_ENCODE],
+                v[i].dropped[RS_DROP_CONN_LOST_UNSENT]);
+    return fclose(f) == 0 ? RS_EXIT_OK : RS_EXIT_USAGE;
 }
 
 /* Every sample generated was received (live or by reissue) or is listed as
@@ -305,6 +323,8 @@ int run_network(run_args *a, int argc, char **argv)
         compare(r, vins, n_vins, &srv);
         rs_serve_free(&srv);
     }
+    if (a->vins_csv && write_vins(a->vins_csv, vins, n_vins) != RS_EXIT_OK && exit_code == RS_EXIT_OK)
+        exit_code = RS_EXIT_USAGE;
     free(vins);
     if (a->n_thresholds)
         rs_result_evaluate(r, a->thresholds, a->n_thresholds, &err);

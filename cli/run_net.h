@@ -26,6 +26,7 @@ typedef struct run_args {
     bool target_given;
     const char *results_dir;
     const char *frame_log;
+    const char *vins_csv;                    /* --vins FILE: per-VIN accounts */
     int answers;                             /* rs_answer_mode, -1: default */
     unsigned endpoint_workers;
     rs_threshold thresholds[RS_RESULT_MAX_THRESHOLDS];

@@ -41,8 +41,8 @@ typedef struct serve_vin_entry {
     rs_serve_vin pub;
     uint32_t session_conn;        /* the connection that logged in (worker-local id), 0: none */
     uint16_t session_serial;      /* its login serial */
-    uint16_t last_login_serial, last_report_serial;
-    int32_t login_day, report_day;   /* GMT+8 day of those serials, INT32_MIN: none */
+    uint16_t last_login_serial, last_report_serial, last_tamper_serial;
+    int32_t login_day, report_day, tamper_day;   /* GMT+8 day of those serials, INT32_MIN: none */
     uint32_t n_iv, cap_iv;
     serve_iv *iv;                 /* sorted, disjoint, not adjacent */
 } serve_vin_entry;

@@ -13,7 +13,7 @@ static const char *const close_names[RS_SERVE_CLOSE_COUNT] = {
 };
 static const char *const refuse_names[RS_SERVE_REFUSE_COUNT] = { "over_limit", "no_descriptor" };
 static const char *const finding_names[RS_SERVE_FIND_COUNT] = {
-    "login_serial", "logout_serial", "report_serial", "no_session",
+    "login_serial", "logout_serial", "report_serial", "no_session", "tamper_serial",
 };
 
 const char *rs_serve_close_name(rs_serve_close c)

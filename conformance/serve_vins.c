@@ -94,7 +94,7 @@ serve_vin_entry *serve_vtab_get(serve_vtab *t, const uint8_t vin[17])
     e = &t->e[t->n];
     memset(e, 0, sizeof *e);
     memcpy(e->pub.vin, vin, 17);
-    e->login_day = e->report_day = INT32_MIN;
+    e->login_day = e->report_day = e->tamper_day = INT32_MIN;
     uint32_t mask = t->n_slots - 1;
     uint32_t i = hash_vin(vin) & mask;
     while (t->slot[i])
@@ -224,6 +224,12 @@ static void sample(serve_vtab *t, serve_vin_entry *e, const rs_time *collect, in
         st->samples_untimed++;
         return;
     }
+    /* The first and last collect times, kept current (the merge recomputes
+     * them from the intervals). */
+    if (e->pub.first_collect == 0 || s < e->pub.first_collect)
+        e->pub.first_collect = s;
+    if (s > e->pub.last_collect)
+        e->pub.last_collect = s;
     int64_t added = serve_iv_add(t, e, (uint32_t)s, (uint32_t)s);
     if (added < 0) { /* out of memory: counted, not tracked */
         e->pub.samples_untimed++;
@@ -297,6 +303,8 @@ void serve_vin_on_msg(serve_vtab *t, serve_vin_entry *e, const rs_msg *m, uint32
     case RS_MSG_TAMPER:
         if (!in_session)
             finding(e, st, RS_SERVE_FIND_NO_SESSION);
+        if (!serial_ok(&e->last_tamper_serial, &e->tamper_day, &m->u.tamper.time, m->u.tamper.serial))
+            finding(e, st, RS_SERVE_FIND_TAMPER_SERIAL);
         break;
     default:
         break;

@@ -76,6 +76,42 @@ static void give_serials(rs_terminal *t, unsigned n, bool with_obd)
 
 /* The pending samples become one packet: sent live when logged in, else
  * kept for reissue.  A live packet the queue cannot take is kept too. */
+/* A record just sent: kept with its send second while the window lasts. */
+static void remember_sent(rs_terminal *t, int64_t now, const uint8_t *rec)
+{
+    if (!t->recent.cap)
+        return;
+    uint8_t buf[RS_TERM_REC_MAX + 4];
+    size_t n = t->store.rec_size;
+    memcpy(buf, rec, n);
+    uint32_t at = (uint32_t)(now / 1000);
+    memcpy(buf + n, &at, 4);
+    if (t->recent.count == t->recent.cap)
+        rs_tm_store_pop(&t->recent, 1); /* the oldest falls out of the window's reach */
+    rs_tm_store_push(&t->recent, buf);
+}
+
+/* The link broke: what went out within the window may not have arrived
+ * (no acknowledgement exists, §5), so it is reissued; the endpoint counts
+ * a sample once per collect time. */
+static void resend_recent(rs_terminal *t, int64_t now)
+{
+    int64_t from = (now - (int64_t)t->cfg->resend_window_ms) / 1000;
+    size_t n = t->store.rec_size;
+    for (uint32_t i = 0; i < t->recent.count; i++) {
+        const uint8_t *e = rs_tm_store_at(&t->recent, i);
+        uint32_t at;
+        memcpy(&at, e + n, 4);
+        if ((int64_t)at < from)
+            continue;
+        if (rs_tm_store_push(&t->store, e))
+            t->stats.dropped[RS_TERM_DROP_OVERFLOW]++;
+        t->stats.resent++;
+    }
+    rs_tm_store_pop(&t->recent, t->recent.count);
+    t->stats.backlog = t->store.count;
+}
+
 static void form_packet(rs_terminal *t, int64_t now, rs_term_out *out)
 {
     unsigned n = t->n_pending;
@@ -95,6 +131,8 @@ static void form_packet(rs_terminal *t, int64_t now, rs_term_out *out)
         rs_code rc = rs_tm_send_report(t, now, out, RS_CMD_REALTIME, recs, n, with_obd);
         if (rc == RS_OK) {
             t->stats.sent_live += n;
+            for (unsigned i = 0; i < n; i++)
+                remember_sent(t, now, t->pending[i]);
             if (with_obd) {
                 t->obd_due = false;
                 t->next_obd = now + t->cfg->obd_interval_ms;
@@ -132,9 +170,11 @@ static void reissue_one(rs_terminal *t, int64_t now, rs_term_out *out)
     rs_code rc = rs_tm_send_report(t, now, out, RS_CMD_REISSUE, recs, n, false);
     if (rc == RS_E_SPACE)
         return; /* kept; the next interval tries again */
-    if (rc == RS_OK)
+    if (rc == RS_OK) {
         t->stats.sent_reissue += n;
-    else
+        for (unsigned i = 0; i < n; i++)
+            remember_sent(t, now, recs[i]);
+    } else
         t->stats.dropped[RS_TERM_DROP_ENCODE] += n; /* never stall on a record the codec refuses */
     rs_tm_store_pop(s, n);
     t->stats.backlog = s->count;
@@ -337,7 +377,13 @@ rs_code rs_terminal_init(rs_terminal *t, const rs_profile *profile, const rs_ter
     t->next_obd = INT64_MIN;
     t->act_state = cfg->activate ? RS_TERM_ACT_PENDING : RS_TERM_ACT_OFF;
     t->next_act = INT64_MIN;
-    rs_tm_store_init(&t->store, store_mem, store_bytes, (uint16_t)rs_terminal_rec_size(cfg));
+    /* The resend window's ring sits at the end of the store memory. */
+    size_t recent = rs_tm_recent_bytes(cfg), rec = rs_terminal_rec_size(cfg);
+    if (recent > store_bytes)
+        recent = 0;
+    rs_tm_store_init(&t->store, store_mem, store_bytes - recent, (uint16_t)rec);
+    rs_tm_store_init(&t->recent, recent ? (uint8_t *)store_mem + (store_bytes - recent) : NULL, recent,
+                     (uint16_t)(rec + 4));
     return RS_OK;
 }
 
@@ -361,8 +407,10 @@ void rs_terminal_closed(rs_terminal *t, int64_t now, rs_term_link link, rs_term_
         l->held = false;
         l->next_connect = now + t->cfg->reconnect_ms;
         link_reset(t, link);
-        if (link == RS_TERM_LINK_PLATFORM)
+        if (link == RS_TERM_LINK_PLATFORM) {
+            resend_recent(t, now);
             session_end(t); /* no logout: the link is gone */
+        }
     }
     rs_tm_step(t, now, out);
 }

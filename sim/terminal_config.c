@@ -60,9 +60,20 @@ size_t rs_terminal_rec_size(const rs_terminal_config *cfg)
     return cfg->store_extras ? REC_SIZE_FULL : REC_SIZE_SHORT;
 }
 
+size_t rs_tm_recent_records(const rs_terminal_config *cfg)
+{
+    /* a live sample a second, and as much again of reissue */
+    return cfg->resend_window_ms ? 2u * ((cfg->resend_window_ms + 999u) / 1000u) + RS_TERM_PACKET_MAX : 0;
+}
+
+size_t rs_tm_recent_bytes(const rs_terminal_config *cfg)
+{
+    return rs_tm_recent_records(cfg) * (rs_terminal_rec_size(cfg) + 4u);
+}
+
 size_t rs_terminal_store_bytes(const rs_terminal_config *cfg)
 {
-    return (size_t)cfg->store_records * rs_terminal_rec_size(cfg);
+    return (size_t)cfg->store_records * rs_terminal_rec_size(cfg) + rs_tm_recent_bytes(cfg);
 }
 
 void rs_term_out_init(rs_term_out *o, uint8_t *buf, size_t cap, rs_msg *scratch)
@@ -160,6 +171,7 @@ static const term_opt k_opts[] = {
     OPT("store_extras", OPT_BOOL, store_extras),
     OPT("reissue_interval_ms", OPT_MS, reissue_interval_ms),
     OPT("reissue_batch", OPT_U8, reissue_batch),
+    OPT("resend_window_ms", OPT_MS, resend_window_ms),
     OPT("tamper_alarm", OPT_BOOL, tamper_alarm),
     OPT("tamper_interval_ms", OPT_MS, tamper_interval_ms),
     OPT("activate", OPT_BOOL, activate),

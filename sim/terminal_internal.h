@@ -39,6 +39,8 @@ unsigned rs_tm_rec_items(const rs_profile *p, const uint8_t *rec, bool per_item,
 void rs_tm_rec_copy(uint8_t *dst, size_t dst_size, const uint8_t *src);
 
 /* The reissue store: a ring of records, oldest first. */
+size_t rs_tm_recent_records(const rs_terminal_config *cfg);
+size_t rs_tm_recent_bytes(const rs_terminal_config *cfg);
 void rs_tm_store_init(rs_term_store *s, void *mem, size_t bytes, uint16_t rec_size);
 /* Appends; when full the oldest goes first and true is returned. */
 bool rs_tm_store_push(rs_term_store *s, const uint8_t *rec);

@@ -58,6 +58,7 @@ typedef enum rs_serve_finding {
     RS_SERVE_FIND_LOGOUT_SERIAL,     /* logout serial differs from the session's login serial */
     RS_SERVE_FIND_REPORT_SERIAL,     /* real-time packet serial not above the last one that day */
     RS_SERVE_FIND_NO_SESSION,        /* report, logout or alarm on a connection without a login */
+    RS_SERVE_FIND_TAMPER_SERIAL,     /* HJ removal alarm serial not above the last one that day (§9.4) */
     RS_SERVE_FIND_COUNT
 } rs_serve_finding;
 

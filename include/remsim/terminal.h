@@ -76,6 +76,8 @@ typedef struct rs_terminal_config {
     bool store_extras;            /* keep hybrid/supplement items in the store (70-byte records, else 45) */
     uint32_t reissue_interval_ms; /* one 0x03 packet this often while logged in and the store is not empty */
     uint8_t reissue_batch;        /* samples per 0x03 packet (1..10) */
+    uint32_t resend_window_ms;    /* after a link breaks, reissue what was sent this long before
+                                     (at least once: the protocol has no acknowledgement); 0 = off */
     /* HJ 1239 (§9) */
     bool tamper_alarm;            /* 0x06 on external power loss */
     uint32_t tamper_interval_ms;  /* repeated this often while the loss persists */
@@ -161,6 +163,7 @@ typedef struct rs_term_stats {
     uint32_t sent_live;           /* samples sent in 0x02 */
     uint32_t sent_reissue;        /* samples sent in 0x03 */
     uint32_t stored;              /* samples put in the reissue store */
+    uint32_t resent;              /* samples put back for reissue after a link broke (resend window) */
     uint32_t dropped[RS_TERM_DROP_COUNT];
     uint32_t backlog;             /* samples in the reissue store now */
     uint32_t values_invalid;      /* values outside their field's range, sent as invalid */
@@ -219,10 +222,12 @@ typedef struct rs_terminal {
     uint8_t pending[RS_TERM_PACKET_MAX][RS_TERM_REC_MAX];
     rs_term_obd obd;
     rs_term_store store;
+    rs_term_store recent;         /* records sent lately, with their send second (resend window) */
     rs_term_stats stats;
 } rs_terminal;
 
-/* Bytes of one compact record under cfg, and the store size for n records. */
+/* Bytes of one compact record under cfg, and the store size for n records
+ * (with room for the resend window: two records per second of it). */
 size_t rs_terminal_rec_size(const rs_terminal_config *cfg);
 size_t rs_terminal_store_bytes(const rs_terminal_config *cfg);
 

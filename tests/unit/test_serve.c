@@ -15,6 +15,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sys/mman.h>
+
+#include "conformance/serve_int.h"
 #include "remsim/framelog.h"
 #include "remsim/msg.h"
 #include "remsim/reasm.h"
@@ -843,6 +846,15 @@ static void test_hj_and_gb32960_profiles(void **state)
     size_t n = f_login(p, vin, 1, buf, sizeof buf);
     n += f_report(p, vin, RS_CMD_REALTIME, 0, 10, 1, buf + n, sizeof buf - n);
     n += f_report(p, vin, RS_CMD_REISSUE, 5, 10, 2, buf + n, sizeof buf - n);
+    for (int i = 0; i < 2; i++) { /* alarm serials 5 then 3 on one day: a finding */
+        rs_msg_init(&scratch, p, RS_MSG_TAMPER, vin);
+        scratch.u.tamper.time = plus(T0, 100 + i);
+        scratch.u.tamper.serial = (uint16_t)(5 - 2 * i);
+        scratch.u.tamper.pos_status = 0;
+        scratch.u.tamper.lon = rs_val_ok(116.4);
+        scratch.u.tamper.lat = rs_val_ok(39.9);
+        n += enc(p, buf + n, sizeof buf - n);
+    }
     rs_msg_init(&scratch, p, RS_MSG_ACTIVATION, vin);
     scratch.u.act.time = T0;
     memcpy(scratch.u.act.chip_id, "TESTCHIP00000001", 16);
@@ -861,6 +873,9 @@ static void test_hj_and_gb32960_profiles(void **state)
     assert_int_equal(t->samples_distinct, 15);
     assert_int_equal(t->duplicates, 5);
     assert_true(t->warnings_by[RS_E_SIGNATURE] >= 2); /* unsigned HJ reports: tolerated, counted */
+    assert_int_equal(t->frames_by_cmd[RS_CMD_TAMPER], 2);
+    assert_int_equal(t->findings[RS_SERVE_FIND_TAMPER_SERIAL], 1);
+    assert_int_equal(t->findings[RS_SERVE_FIND_NO_SESSION], 0);
     srv_free(&s);
 
     srv_opts(&s, RS_PROTO_GB32960, 1);
@@ -919,6 +934,97 @@ static void test_start_errors(void **state)
     unlink(s.summary);
 }
 
+/* The interval sets behind samples_distinct, against a bitmap: random
+ * ranges in random order, in two tables, written to memory files and
+ * merged the way the coordinator does. */
+static void check_iv(const serve_vin_entry *e, const uint8_t *bits, uint32_t base, uint32_t span)
+{
+    uint64_t covered = 0;
+    for (uint32_t k = 0; k < e->n_iv; k++) {
+        assert_true(e->iv[k].lo <= e->iv[k].hi);
+        if (k > 0) /* sorted, disjoint, not even touching */
+            assert_true((uint64_t)e->iv[k - 1].hi + 1 < e->iv[k].lo);
+        for (uint32_t x = e->iv[k].lo; x <= e->iv[k].hi; x++)
+            assert_true(bits[x - base]);
+        covered += (uint64_t)e->iv[k].hi - e->iv[k].lo + 1;
+    }
+    uint64_t set = 0;
+    for (uint32_t x = 0; x < span; x++)
+        set += bits[x];
+    assert_int_equal(covered, set);
+}
+
+static void test_sample_intervals_and_merge(void **state)
+{
+    (void)state;
+    enum { SPAN = 4000 };
+    const uint32_t base = 1795334400u;
+    static uint8_t bits[2][SPAN], both[SPAN];
+    memset(bits, 0, sizeof bits);
+    memset(both, 0, sizeof both);
+    serve_vtab t[3];
+    uint8_t vin[17];
+    vin_of(7, vin);
+    uint64_t seed = 12345;
+    for (int w = 0; w < 2; w++) {
+        serve_vtab_init(&t[w]);
+        serve_vin_entry *e = serve_vtab_get(&t[w], vin);
+        assert_non_null(e);
+        for (int i = 0; i < 3000; i++) {
+            seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+            uint32_t lo = (uint32_t)(seed >> 33) % SPAN, len = 1 + (uint32_t)(seed >> 20) % (i % 7 == 0 ? 40 : 3);
+            uint32_t hi = lo + len - 1 < SPAN ? lo + len - 1 : SPAN - 1;
+            int64_t fresh = 0;
+            for (uint32_t x = lo; x <= hi; x++)
+                fresh += !bits[w][x];
+            assert_int_equal(serve_iv_add(&t[w], e, base + lo, base + hi), fresh);
+            for (uint32_t x = lo; x <= hi; x++)
+                bits[w][x] = both[x] = 1;
+        }
+        check_iv(e, bits[w], base, SPAN);
+        /* many other VINs, so the index grows and rehashes */
+        for (int k = 100; k < 400; k++) {
+            uint8_t other[17];
+            vin_of(k * (w + 1), other);
+            serve_vin_entry *o = serve_vtab_get(&t[w], other);
+            assert_non_null(o);
+            o->pub.logins++;
+        }
+        assert_non_null(serve_vtab_find(&t[w], vin));
+    }
+    serve_vtab_init(&t[2]);
+    for (int w = 0; w < 2; w++) {
+        int fd = memfd_create("test", 0);
+        assert_true(fd >= 0);
+        assert_true(serve_vtab_write(&t[w], fd));
+        assert_true(serve_vtab_merge_fd(&t[2], fd));
+        close(fd);
+    }
+    serve_vtab_finish(&t[2]);
+    serve_vin_entry *m = serve_vtab_find(&t[2], vin);
+    assert_non_null(m);
+    check_iv(m, both, base, SPAN);
+    uint64_t set = 0;
+    for (uint32_t x = 0; x < SPAN; x++)
+        set += both[x];
+    assert_int_equal(m->pub.samples_distinct, set);
+    assert_int_equal(t[2].n, 1 + 300 + 300 - 100); /* VINs 200..398 (even) are in both */
+    uint8_t shared_vin[17];
+    vin_of(200, shared_vin);
+    assert_int_equal(serve_vtab_find(&t[2], shared_vin)->pub.logins, 2);
+    /* a truncated file is refused */
+    int fd = memfd_create("test", 0);
+    assert_true(serve_vtab_write(&t[0], fd));
+    assert_int_equal(ftruncate(fd, 100), 0);
+    serve_vtab bad;
+    serve_vtab_init(&bad);
+    assert_false(serve_vtab_merge_fd(&bad, fd));
+    close(fd);
+    serve_vtab_free(&bad);
+    for (int w = 0; w < 3; w++)
+        serve_vtab_free(&t[w]);
+}
+
 static int cleanup(void **state)
 {
     (void)state;
@@ -942,6 +1048,7 @@ int main(void)
         cmocka_unit_test_teardown(test_forward, cleanup),
         cmocka_unit_test_teardown(test_hj_and_gb32960_profiles, cleanup),
         cmocka_unit_test_teardown(test_start_errors, cleanup),
+        cmocka_unit_test(test_sample_intervals_and_merge),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

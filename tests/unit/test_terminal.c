@@ -656,6 +656,41 @@ static void test_hold_sends_samples_to_the_store(void **st)
     h_free(h);
 }
 
+/* At least once: with a resend window, a broken link makes the terminal
+ * reissue what it sent within the window, since nothing confirms arrival. */
+static void test_resend_window_after_a_break(void **st)
+{
+    (void)st;
+    harness *h = h_new(RS_PROTO_GB17691);
+    h->cfg.resend_window_ms = 30000;
+    h_start(h, hms(0, 10, 0, 0));
+    ignition(h, true);
+    run_until(h, hms(0, 10, 3, 0));
+    outage(h, true);
+    run_until(h, hms(0, 10, 3, 20));
+    outage(h, false);
+    run_until(h, hms(0, 10, 8, 0));
+    ignition(h, false);
+    const rs_term_stats *s = rs_terminal_stats(&h->t);
+    /* the window held the last 30 s of sending: about three 10-sample packets */
+    assert_in_range(s->resent, 20, 40);
+    unsigned twice = 0;
+    for (int64_t sec = hms(0, 10, 0, 0); sec < hms(0, 10, 8, 0); sec++) {
+        if (!h->generated[sec])
+            continue;
+        unsigned got = h->live[sec] + h->reissued[sec];
+        if (got < 1 || got > 2)
+            fail_msg("second %lld arrived %u times", (long long)sec, got);
+        if (got == 2) {
+            twice++;
+            assert_true(sec >= hms(0, 10, 2, 0) && sec < hms(0, 10, 3, 0)); /* only the window */
+        }
+    }
+    assert_int_equal(twice, s->resent);
+    assert_int_equal(s->samples + s->resent, s->sent_live + s->sent_reissue);
+    h_free(h);
+}
+
 static void test_hj_layout_signed_and_reissue(void **st)
 {
     (void)st;
@@ -925,6 +960,7 @@ int main(void)
         cmocka_unit_test(test_serials_reset_at_midnight),
         cmocka_unit_test(test_store_overflow_drops_oldest),
         cmocka_unit_test(test_hold_sends_samples_to_the_store),
+        cmocka_unit_test(test_resend_window_after_a_break),
         cmocka_unit_test(test_hj_layout_signed_and_reissue),
         cmocka_unit_test(test_hj_unsigned_and_gb_per_item),
         cmocka_unit_test(test_one_second_mode),
