@@ -108,6 +108,21 @@ static int bench(const char *path, const char *label)
     }
     double dt = cpu_s() - t0;
     long rss1 = rss_kib();
+
+    /* The vehicle side alone, for comparison: physics and J1939 encoding
+     * of the same trucks, no decoding and no terminal. */
+    rs_vcan_out vo = { .frames = bus->frame, .cap = RS_TRUCK_BUS_FRAMES };
+    double v0 = cpu_s();
+    for (unsigned t = 0; t < SECONDS; t++)
+        for (uint32_t i = 0; i < TRUCKS; i++) {
+            rs_sample smp;
+            rs_obd obd;
+            memset(&obd, 0, sizeof obd);
+            rs_scn_step(setup.scn, &k[i].veh, &smp, NULL);
+            rs_vehicle_obd_dtc(&k[i].veh.car, &obd);
+            rs_vcan_encode(&setup.truck.vcan, &smp, &obd, (uint64_t)t * 1000000u, &vo, NULL);
+        }
+    double vdt = cpu_s() - v0;
     double per = (double)TRUCKS * SECONDS / dt;
     printf("truck %-18s %d trucks x %d s, sampled fidelity, CAN round trip: %.0f truck-seconds per CPU second "
            "(%.2f us each; %.1f CAN frames per truck-second); %llu frames, %llu bytes\n",
@@ -117,6 +132,8 @@ static int bench(const char *path, const char *label)
            "(store touched only offline: %zu B reserved); shared bus %zu KiB\n",
            label, lua_per, sizeof(rs_truck), sizeof(rs_scn_vehicle), sizeof(rs_terminal),
            (double)(rss1 - rss0) * 1024.0 / TRUCKS, store_bytes, sizeof(rs_truck_bus) / 1024);
+    printf("truck %-18s vehicle side alone (physics + J1939 encoding): %.0f vehicle-seconds per CPU second\n",
+           label, (double)TRUCKS * SECONDS / vdt);
     for (uint32_t i = 0; i < TRUCKS; i++)
         rs_truck_free(&k[i], setup.scn);
     free(k);
