@@ -163,7 +163,7 @@ void rs_json_arr_end(rs_json *j) { end(j, '[', ']'); }
 
 /* Length of the valid UTF-8 sequence at p, or 0 (RFC 3629: no overlong
  * forms, no surrogates, nothing above U+10FFFF). */
-static size_t utf8_len(const unsigned char *p, size_t n)
+size_t rs_utf8_len(const unsigned char *p, size_t n)
 {
     unsigned char c = p[0];
     size_t len;
@@ -225,7 +225,7 @@ static void string_body(rs_json *j, const unsigned char *p, size_t n, bool utf8)
         if (c >= 0x20 && c < 0x7F && c != '"' && c != '\\')
             seq = 1;
         else if (c >= 0x80 && utf8)
-            seq = utf8_len(p + i, n - i);
+            seq = rs_utf8_len(p + i, n - i);
         if (seq > 0) {
             i += seq;
             continue;

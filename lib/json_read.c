@@ -1,6 +1,7 @@
 /* Strict JSON reader (json_read.h): one recursive-descent pass that fills a
  * flat node array.  Recursion is bounded by RS_JR_MAX_DEPTH. */
 #include "remsim/json_read.h"
+#include "remsim/json.h"
 
 #include <errno.h>
 #include <math.h>
@@ -63,34 +64,6 @@ static uint32_t new_node(parser *ps, rs_jr_type type)
     return i;
 }
 
-/* Length of the valid UTF-8 sequence at p (RFC 3629), or 0. */
-static size_t utf8_len(const unsigned char *p, size_t n)
-{
-    unsigned char c = p[0], lo = 0x80, hi = 0xBF;
-    size_t len;
-    if (c >= 0xC2 && c <= 0xDF)
-        len = 2;
-    else if (c >= 0xE0 && c <= 0xEF) {
-        len = 3;
-        if (c == 0xE0)
-            lo = 0xA0;
-        else if (c == 0xED)
-            hi = 0x9F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        len = 4;
-        if (c == 0xF0)
-            lo = 0x90;
-        else if (c == 0xF4)
-            hi = 0x8F;
-    } else
-        return 0;
-    if (n < len || p[1] < lo || p[1] > hi)
-        return 0;
-    for (size_t i = 2; i < len; i++)
-        if (p[i] < 0x80 || p[i] > 0xBF)
-            return 0;
-    return len;
-}
 
 static int hex4(const unsigned char *p)
 {
@@ -126,7 +99,7 @@ static rs_code scan_string(parser *ps)
         if (c < 0x20)
             return syntax(ps, i, "control characters in strings are escaped (RFC 8259 §7)");
         if (c >= 0x80) {
-            size_t k = utf8_len(ps->p + i, ps->len - i);
+            size_t k = rs_utf8_len(ps->p + i, ps->len - i);
             if (!k)
                 return syntax(ps, i, "strings are valid UTF-8 (RFC 8259 §8.1)");
             i += k;

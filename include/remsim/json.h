@@ -99,4 +99,8 @@ rs_code rs_json_status(rs_json *j, rs_err *err);
 /* Length of the text produced so far (buffer mode: may exceed cap - 1). */
 static inline size_t rs_json_len(const rs_json *j) { return j->len; }
 
+/* Length of the valid UTF-8 sequence at p[0..n) (RFC 3629: no overlong
+ * forms, no surrogates, nothing above U+10FFFF), or 0. */
+size_t rs_utf8_len(const unsigned char *p, size_t n);
+
 #endif
