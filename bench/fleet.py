@@ -30,9 +30,9 @@ HZ = os.sysconf("SC_CLK_TCK")
 
 def children(pid):
     """Every descendant of pid, as {pid: comm}."""
-    out, todo = {}, [pid]
-    while todo:
-        p = todo.pop()
+    out, pending = {}, [pid]
+    while pending:
+        p = pending.pop()
         try:
             with open(f"/proc/{p}/task/{p}/children") as f:
                 kids = [int(x) for x in f.read().split()]
@@ -44,7 +44,7 @@ def children(pid):
                     out[k] = f.read().strip()
             except OSError:
                 continue
-            todo.append(k)
+            pending.append(k)
     return out
 
 

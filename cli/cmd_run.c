@@ -122,7 +122,7 @@ static void summary(const rs_offline_result *r, uint32_t n, double cpu)
             (unsigned long long)r->frames_by_cmd[5], (unsigned long long)r->frames_by_cmd[6],
             (unsigned long long)r->samples, (unsigned long long)r->sent_live,
             (unsigned long long)r->sent_reissue,
-            (unsigned long long)(r->stored > r->sent_reissue ? r->stored - r->sent_reissue : 0),
+            (unsigned long long)r->backlog,
             (unsigned long long)r->dropped, (unsigned long long)r->can_frames);
     if (r->stopped)
         fprintf(stderr, "  %u trucks stopped by a scenario error; the first: %s\n", r->stopped, r->first_error);

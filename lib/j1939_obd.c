@@ -83,6 +83,13 @@ static rs_code feed_dtcs(rs_dm_obd *st, const rs_j1939_msg *m, rs_err *err)
     return RS_OK;
 }
 
+void rs_dm_obd_forget(rs_dm_obd *st)
+{
+    for (size_t i = 0; i < RS_DM_OBD_ECUS; i++)
+        st->ecu[i].used = false;
+    st->has_vin = false;
+}
+
 rs_code rs_dm_obd_feed(rs_dm_obd *st, const rs_j1939_msg *m, rs_err *err)
 {
     uint32_t dtc_pgn = st->cfg.dtc_source == RS_DM_DTC_FROM_DM12 ? RS_PGN_DM12 : RS_PGN_DM1;

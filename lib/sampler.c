@@ -70,6 +70,8 @@ void rs_sampler_init(rs_sampler *s, const rs_sampler_cfg *cfg, rs_sample_fn emit
 
 void rs_sampler_forget(rs_sampler *s)
 {
+    rs_dm_obd_forget(&s->obd);
+    s->have_fix = false;
     if (++s->epoch == 0) { /* after 2^32 forgets: clear for real once */
         memset(s->slot, 0, sizeof s->slot);
         s->epoch = 1;

@@ -92,14 +92,3 @@ void rs_time_format(const rs_time *t, char buf[RS_TIME_TEXT])
     snprintf(buf, RS_TIME_TEXT, "%04u-%02u-%02u %02u:%02u:%02u", 2000u + t->year, (unsigned)t->month,
              (unsigned)t->day, (unsigned)t->hour, (unsigned)t->minute, (unsigned)t->second);
 }
-
-void rs_time_iso_ms(int64_t unix_ms, char buf[RS_ISO_TEXT])
-{
-    int64_t s = unix_ms >= 0 ? unix_ms / 1000 : (unix_ms - 999) / 1000;
-    unsigned ms = (unsigned)(unix_ms - s * 1000);
-    /* rs_time is GMT+8 with a two-digit year: shift back to UTC for the
-     * civil date and use the full year from the day count instead. */
-    rs_time t = rs_time_from_unix(s - RS_GMT8_OFFSET);
-    snprintf(buf, RS_ISO_TEXT, "%04u-%02u-%02uT%02u:%02u:%02u.%03uZ", 2000u + t.year, (unsigned)t.month,
-             (unsigned)t.day, (unsigned)t.hour, (unsigned)t.minute, (unsigned)t.second, ms);
-}

@@ -14,6 +14,7 @@
 
 #include "remsim/fleet_run.h"
 #include "remsim/progress.h"
+#include "sim/fleet_internal.h"
 
 typedef struct worker_pipe {
     pid_t pid;
@@ -41,9 +42,7 @@ static int64_t wall_ms(void)
 
 static double mono_s(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+    return (double)fleet_wall_us() / 1e6;
 }
 
 static void read_pipe(worker_pipe *wp)

@@ -62,6 +62,7 @@ typedef struct fleet_worker {
     int64_t vsweep_ms;           /* virtual time of the last sweep */
     int64_t wsweep_us;           /* wall clock of the last sweep */
     int64_t wstart_us;
+    int64_t wpub_us;             /* wall clock of the last metrics snapshot sent */
     uint64_t ticks;
     uint64_t rng;
     bool stopping;

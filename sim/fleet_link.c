@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "remsim/frame.h"
 #include "sim/fleet_internal.h"
 
 #ifndef IP_BIND_ADDRESS_NO_PORT
@@ -278,7 +279,9 @@ static void note_answers(fleet_worker *w, fleet_link *l, const uint8_t *p, size_
                                    : req == RS_CMD_ACTIVATION ? RS_H_LATENCY_ACTIVATION : RS_H_LATENCY_ECHO, us);
             l->sent_us[req - 1] = 0;
         }
-        i += 2;
+        /* skip the rest of the frame: "##" inside its body is not a start */
+        size_t whole = rs_frame_needed(p + i, n - i);
+        i += whole > 2 && whole <= n - i ? whole - 1 : 2;
     }
 }
 

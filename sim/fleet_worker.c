@@ -184,9 +184,8 @@ static void on_sweep(struct ev_loop *loop, ev_timer *tm, int revents)
         w->t[w->started++].started = true;
     for (uint32_t i = 0; i < w->started; i++)
         step_truck(w, &w->t[i], w->vsweep_ms);
-    static int64_t last_pub;
-    if (wall - last_pub >= 1000000) {
-        last_pub = wall;
+    if (wall - w->wpub_us >= 1000000) {
+        w->wpub_us = wall;
         publish(w);
     }
     if (g_stop || (w->o->duration_s && elapsed >= w->o->duration_s)) {

@@ -4,9 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "remsim/hexline.h"
+#include "remsim/framelog.h"
 #include "remsim/ident.h"
-#include "remsim/time.h"
 
 void rs_offline_opts_init(rs_offline_opts *o)
 {
@@ -97,10 +96,10 @@ static void write_lines(run *ru)
     qsort(ru->lines, ru->n_lines, sizeof(line), by_time);
     for (size_t i = 0; i < ru->n_lines; i++) {
         const line *l = &ru->lines[i];
-        char when[RS_ISO_TEXT];
-        rs_time_iso_ms(l->at_ms, when);
-        const uint8_t *vin = ru->trucks[l->truck].term.id.vin;
-        fprintf(ru->o->out, "%s %.17s %.*s\n", when, (const char *)vin, (int)l->len, ru->text + l->off);
+        char when[RS_FRAMELOG_TIME_LEN + 1], vin[18];
+        rs_framelog_time(l->at_ms, when);
+        rs_framelog_vin_text(ru->trucks[l->truck].term.id.vin, vin);
+        fprintf(ru->o->out, "%s " RS_OFFLINE_PEER " %s %.*s\n", when, vin, (int)l->len, ru->text + l->off);
     }
     ru->n_lines = 0;
     ru->text_len = 0;
@@ -194,6 +193,7 @@ static void finish(run *ru, int64_t now)
         ru->r->sent_live += st->sent_live;
         ru->r->sent_reissue += st->sent_reissue;
         ru->r->stored += st->stored;
+        ru->r->backlog += st->backlog;
         for (int d = 0; d < RS_TERM_DROP_COUNT; d++)
             ru->r->dropped += st->dropped[d];
     }

@@ -151,17 +151,12 @@ static void engine_second(rs_truck *k, rs_truck_bus *b, const rs_sample *truth, 
     }
 }
 
-/* Forgets what the previous truck's diagnostics left in the shared decoder:
- * every truck's second is read on its own. */
+/* Forgets what the previous truck left in the shared decoder (values,
+ * diagnostics, fix): every truck's second is read on its own. */
 static void decoder_reset(rs_truck_bus *b, const rs_truck *k)
 {
-    /* Signals too: a message this truck's engine does not send (another
-     * sender configuration, a fault) must not show the previous truck's value. */
     rs_sampler_forget(&b->smp);
-    for (size_t i = 0; i < RS_DM_OBD_ECUS; i++)
-        b->smp.obd.ecu[i].used = false;
-    b->smp.obd.has_vin = false;
-    b->smp.have_fix = k->have_fix;
+    b->smp.have_fix = k->have_fix; /* the fix this truck had: repeated while lost (§7.5) */
     b->smp.fix_lat = k->fix_lat;
     b->smp.fix_lon = k->fix_lon;
 }

@@ -228,6 +228,9 @@ typedef struct rs_dm_obd {
  * into itself except after fill). */
 void rs_dm_obd_init(rs_dm_obd *st, const rs_dm_obd_cfg *cfg);
 
+/* Forgets every ECU and the VIN (the configuration stays): O(ECUs). */
+void rs_dm_obd_forget(rs_dm_obd *st);
+
 /* Takes any message; DM1, DM12, DM5, DM19, DM20 and VI update the state,
  * others are ignored (RS_OK).  A message that does not parse returns its
  * error and leaves the state as it was. */

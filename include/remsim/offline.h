@@ -2,9 +2,10 @@
  *
  * Each truck's terminal is connected to an in-process link the moment it
  * asks (unless a scenario network_down event holds the link down), and
- * every frame it sends is written as one line:
- *     <virtual time, ISO 8601 UTC with ms> <VIN> <frame hex>
- * which `remsim decode` reads as it is (the frame is the last column).
+ * every frame it sends is one line of the frame-log format (framelog.h),
+ * with virtual time and the peer column "virtual":
+ *     2026-01-01T00:00:01.000Z virtual LRSDS6C01F6822465 2323...
+ * which `remsim decode` reads as it is and rs_framelog_parse() parses.
  * Lines are in time order.  At the end every terminal with its ignition on
  * is switched off, so the log ends with the logouts.
  *
@@ -17,6 +18,8 @@
 #include <stdio.h>
 
 #include "remsim/run_setup.h"
+
+#define RS_OFFLINE_PEER "virtual"   /* the peer column of offline frame lines */
 
 typedef struct rs_offline_opts {
     uint32_t n;                  /* trucks */
@@ -35,6 +38,7 @@ typedef struct rs_offline_result {
     uint64_t frames_by_cmd[16];
     uint64_t samples;            /* samples the terminals accepted */
     uint64_t sent_live, sent_reissue, stored, dropped;
+    uint64_t backlog;            /* samples still in the reissue stores at the end */
     uint64_t can_frames;         /* frames on the virtual buses */
     uint32_t stopped;            /* trucks a scenario error stopped */
     char first_error[256];       /* the first of those errors */

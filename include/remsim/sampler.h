@@ -102,8 +102,9 @@ void rs_sampler_advance(rs_sampler *s, uint64_t t_us);
  * Returns its RS_OBD_HAVE_* bits; out->dtc points into s. */
 unsigned rs_sampler_obd(rs_sampler *s, rs_obd *out);
 
-/* Forgets every signal value at once (the OBD state stays): a decoder
- * shared by many simulated vehicles starts each vehicle's second clean. */
+/* Forgets what one vehicle left: every signal value (at once, by epoch),
+ * the OBD state and the last GNSS fix.  A decoder shared by many simulated
+ * vehicles starts each vehicle's second clean with it. */
 void rs_sampler_forget(rs_sampler *s);
 
 /* The sample the sampler would take at t_us (seconds), without emitting. */

@@ -33,8 +33,4 @@ int64_t rs_time_day(int64_t unix_seconds);
 #define RS_TIME_TEXT 32
 void rs_time_format(const rs_time *t, char buf[RS_TIME_TEXT]);
 
-/* "2026-01-01T00:00:00.000Z": UTC, milliseconds, for logs (years 2000-2255). */
-#define RS_ISO_TEXT 32
-void rs_time_iso_ms(int64_t unix_ms, char buf[RS_ISO_TEXT]);
-
 #endif

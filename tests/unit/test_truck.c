@@ -15,7 +15,7 @@
 
 #include <cmocka.h>
 
-#include "remsim/hexline.h"
+#include "remsim/framelog.h"
 #include "remsim/ident.h"
 #include "remsim/offline.h"
 #include "remsim/run_setup.h"
@@ -312,17 +312,17 @@ static size_t offline(const char *scenario, uint32_t n, uint32_t duration, const
     char line[4096];
     uint8_t frame[2048];
     while (fgets(line, sizeof line, f)) {
-        char when[64], vin[32], hex[4000];
-        assert_int_equal(sscanf(line, "%63s %31s %3999s", when, vin, hex), 3);
-        size_t len = strlen(hex) / 2;
-        for (size_t i = 0; i < len; i++) {
-            unsigned b;
-            sscanf(hex + 2 * i, "%2x", &b);
-            frame[i] = (uint8_t)b;
-        }
+        rs_framelog_rec rec;
         rs_err e;
-        assert_int_equal(rs_msg_decode(&setup.profile, frame, len, m, &e), RS_OK);
-        assert_memory_equal(m->frame.vin, vin, 17);
+        assert_int_equal(rs_framelog_parse(line, strlen(line), frame, sizeof frame, &rec, &e), RS_OK);
+        assert_int_equal(rec.kind, RS_FRAMELOG_FRAME);
+        assert_string_equal(rec.peer, RS_OFFLINE_PEER);
+        assert_true(rec.has_vin);
+        assert_int_equal(rs_msg_decode(&setup.profile, frame, rec.n, m, &e), RS_OK);
+        assert_memory_equal(m->frame.vin, rec.vin, 17);
+        char vin[18];
+        memcpy(vin, rec.vin, 17);
+        vin[17] = 0;
         if (m->kind != RS_MSG_REPORT)
             continue;
         for (unsigned k = 0; k < m->u.report.n_items; k++) {
