@@ -29,7 +29,7 @@ ifeq ($(SAN),1)
 SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 endif
 ALL_CFLAGS := $(CPPFLAGS_ALL) $(WARN) $(CFLAGS) $(SANFLAGS) -MMD -MP
-LDLIBS_ALL := $(PKG_LIBS) -lev -lm
+LDLIBS_ALL := $(PKG_LIBS) -lev -lpcap -lm
 
 LIB_SRC  := $(wildcard lib/*.c)
 APP_SRC  := $(wildcard sim/*.c conformance/*.c)
@@ -102,7 +102,7 @@ bench: deps $(BENCH_BIN) $(REMSIM)
 	@for b in $(BENCH_BIN); do echo "== $$b"; $$b || exit 1; done
 
 # The fleet and the built-in endpoint together on this machine (several
-# minutes; docs/run.md).  CASES=50k|speed10|1hz picks some.
+# minutes; docs/run.md).  CASES=50k|speed10|1hz|hj10k picks some.
 bench-fleet: deps all
 	@python3 bench/fleet.py $(REMSIM) $(CASES)
 

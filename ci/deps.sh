@@ -8,11 +8,15 @@ packages=(
   build-essential pkg-config
   libev-dev          # event loop (fleet, endpoint)
   libssl-dev         # TLS, SM2/SM3
+  openssl            # the CLI: tests cross-check SM2 signatures and PEM keys, bench_sm2 runs openssl speed
   liblua5.4-dev      # scenarios
   libcmocka-dev      # unit tests
   can-utils          # candump/canplayer for CAN tests
   python3 python3-can  # test scripts; reference candump reader for cross-checks
   xxd                # hex <-> binary in tests and the fuzz corpus
+  openssl            # the command: certificates in tests/integration/tls_fleet.sh
+  libpcap-dev        # remsim check: pcap/pcapng captures
+  chromium           # headless test of the HTML conformance report
   clang libclang-rt-14-dev  # libFuzzer target (tests/fuzz)
 )
 

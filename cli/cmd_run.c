@@ -11,6 +11,7 @@
 #include "cli/commands.h"
 #include "cli/run_net.h"
 #include "remsim/offline.h"
+#include "remsim/term_keys.h"
 
 static void usage(FILE *out)
 {
@@ -52,6 +53,17 @@ static void usage(FILE *out)
             "  --start T          virtual start, Unix seconds (default 1767225600,\n"
             "                     2026-01-01T00:00:00Z)\n"
             "  --profile P        gb17691, hj1239, gb32960 (default: the scenario's)\n"
+            "\n"
+            "HJ 1239 signing and activation (docs/security.md):\n"
+            "  --keys DIR         terminal keys: DIR/<VIN>.key.pem, .pub.pem, .chip are read,\n"
+            "                     or made and written there for VINs without them\n"
+            "  --keygen MODE      new keys: derive (from --seed and the VIN, default) or random\n"
+            "  --unsigned         send HJ 0x02/0x03/0x07 without signatures\n"
+            "  --national HOST:PORT  activate against this national platform (0x07 -> 0x08);\n"
+            "                     default: the built-in endpoint, when it runs\n"
+            "\n"
+            RUN_TLS_USAGE
+            "\n"
             "  --opt KEY=VALUE    profile, terminal or bus option (docs/run.md)\n"
             "  -q, --quiet        no summary on stderr\n"
             "\n"
@@ -184,6 +196,10 @@ int cmd_run(int argc, char **argv)
         { "connect-timeout", required_argument, NULL, 'c' }, { "results", required_argument, NULL, 'R' },
         { "fail-if", required_argument, NULL, 'f' }, { "answers", required_argument, NULL, 'A' },
         { "frame-log", required_argument, NULL, 'L' }, { "vins", required_argument, NULL, 'V' }, { "endpoint-workers", required_argument, NULL, 'E' },
+        /* signing and activation (docs/security.md) */
+        { "keys", required_argument, NULL, OPT_KEYS },  { "keygen", required_argument, NULL, OPT_KEYGEN },
+        { "unsigned", no_argument, NULL, OPT_UNSIGNED }, { "national", required_argument, NULL, OPT_NATIONAL },
+        RUN_TLS_LONGOPTS, /* --tls ... (run_tls.h) */
         { NULL, 0, NULL, 0 },
     };
     run_args a;
@@ -230,6 +246,15 @@ int cmd_run(int argc, char **argv)
             break;
         case 'q': a.quiet = true; break;
         case 'h': usage(stdout); return RS_EXIT_OK;
+        case OPT_KEYS: a.offline.keys.dir = optarg; break;
+        case OPT_UNSIGNED: a.offline.keys.sign = false; break;
+        case OPT_KEYGEN: {
+            rs_keygen g;
+            if (!rs_keygen_parse(optarg, &g))
+                return fail_usage("--keygen takes derive or random, not '%s'", optarg);
+            a.offline.keys.keygen = (uint8_t)g;
+            break;
+        }
         default: {
             int rc = run_net_option(&a, c, optarg);
             if (rc < 0)

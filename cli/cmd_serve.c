@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "cli/commands.h"
+#include "cli/serve_tls_cli.h"
 #include "remsim/serve.h"
 
 #define MAX_OPTS 64
@@ -53,8 +54,16 @@ static void usage(FILE *out)
             "      --answers MODE       none, timecal (default: answer 0x05 with the time) or\n"
             "                           echo (also echo 0x01-0x04, 0x06 with the request's\n"
             "                           time); gb32960 answers every request unless none\n"
-            "      --role ROLE          platform (default) or national (answers HJ\n"
-            "                           activation 0x07 with 0x08 01 00)\n"
+            "      --role ROLE          platform (default) or national: the MEE activation\n"
+            "                           service (HJ 0x07 checked, registered, answered 0x08)\n"
+            "security (HJ 1239, docs/security.md):\n"
+            "      --verify on|off      verify SM2 signatures of 0x02/0x03/0x07 against the\n"
+            "                           keys activations registered (default on)\n"
+            "      --keys DIR           pre-register the public keys in DIR (VIN.pub.pem,\n"
+            "                           VIN.chip), so reports verify without an activation\n"
+            "      --registry-size N    terminals the shared key registry holds (default\n"
+            "                           100000, about 240 bytes each)\n"
+            SERVE_TLS_USAGE
             "output:\n"
             "      --log FILE           frame log: one line per frame, decodable by\n"
             "                           remsim decode; rejections as # comment lines\n"
@@ -72,10 +81,13 @@ static void usage(FILE *out)
             "      --fault wrong-answer-cmd   answers carry command + 0x10\n"
             "      --fault close-on-valid=N   close after every N-th valid frame\n"
             "      --fault drop-every=N       ignore every N-th frame (counted apart)\n"
+            "      --fault activation=KIND    every 0x07 gets vin-error (02 02), other\n"
+            "                                 (02 03), already (02 01), or silent (no answer)\n"
             "  -h, --help               this text\n"
             "\n"
-            "exit status: 0 stopped cleanly with no rejected frame; 1 frames were rejected or\n"
-            "a worker failed; 2 usage or environment error (address in use, unwritable log).\n");
+            "exit status: 0 stopped cleanly with no rejected frame; 1 frames were rejected, a\n"
+            "signature failed or a worker failed; 2 usage or environment error (address in\n"
+            "use, unwritable log, unreadable --keys).\n");
 }
 
 typedef struct serve_cli {
@@ -139,7 +151,8 @@ static int split_listen(serve_cli *cli)
 static int setup(serve_cli *cli, int argc, char **argv)
 {
     enum { O_PORTFILE = 256, O_MAXCONNS, O_IDLE, O_MAXBUF, O_MAXFPS, O_ANSWERS, O_ROLE, O_LOG, O_FSYNC,
-           O_NOEVENTS, O_SUMMARY, O_STATS, O_DURATION, O_FORWARD, O_BACKLOG, O_FAULT };
+           O_NOEVENTS, O_SUMMARY, O_STATS, O_DURATION, O_FORWARD, O_BACKLOG, O_FAULT, O_VERIFY, O_KEYS,
+           O_REGISTRY };
     static const struct option longopts[] = {
         { "listen", required_argument, NULL, 'l' },
         { "port-file", required_argument, NULL, O_PORTFILE },
@@ -162,6 +175,10 @@ static int setup(serve_cli *cli, int argc, char **argv)
         { "forward", required_argument, NULL, O_FORWARD },
         { "forward-backlog", required_argument, NULL, O_BACKLOG },
         { "fault", required_argument, NULL, O_FAULT },
+        { "verify", required_argument, NULL, O_VERIFY },
+        { "keys", required_argument, NULL, O_KEYS },
+        { "registry-size", required_argument, NULL, O_REGISTRY },
+        SERVE_TLS_LONGOPTS, /* --tls ... (serve_tls_cli.h) */
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -250,12 +267,30 @@ static int setup(serve_cli *cli, int argc, char **argv)
                 return bad("--fault", optarg, "too many --fault options");
             faults[n_faults++] = optarg;
             break;
+        case O_VERIFY:
+            if (strcmp(optarg, "on") && strcmp(optarg, "off"))
+                return bad("--verify", optarg, "on or off");
+            o->verify = !strcmp(optarg, "on");
+            break;
+        case O_KEYS: o->keys_dir = optarg; break;
+        case O_REGISTRY:
+            if (!parse_uint(optarg, 1u << 24, &u) || u == 0)
+                return bad("--registry-size", optarg, "a number of terminals from 1 to 16777216");
+            o->registry_size = (uint32_t)u;
+            break;
         case 'h':
             usage(stdout);
             return -1;
-        default:
+        default: {
+            int trc = serve_tls_option(&o->tls, c, optarg);
+            if (trc >= 0) {
+                if (trc != RS_EXIT_OK)
+                    return trc;
+                break;
+            }
             fprintf(stderr, "remsim serve --help lists the options\n");
             return RS_EXIT_USAGE;
+        }
         }
     }
     if (optind < argc) {
@@ -301,17 +336,23 @@ static void banner(const serve_cli *cli, const rs_serve *h)
 {
     const rs_serve_opts *o = &cli->o;
     fprintf(stderr,
-            "remsim serve: listening on %s port %u (tcp), profile %s, answers %s, role %s\n"
+            "remsim serve: listening on %s port %u (%s), profile %s, answers %s, role %s\n"
             "remsim serve: %u workers x %u connections (descriptor limit %u per process)\n",
-            o->host, (unsigned)h->port, rs_proto_name(o->profile.proto),
+            o->host, (unsigned)h->port, o->tls.enabled ? "tls" : "tcp", rs_proto_name(o->profile.proto),
             rs_answer_mode_name((rs_answer_mode)o->answer.mode), rs_answer_role_name((rs_answer_role)o->answer.role),
             h->workers, h->max_conns, h->fd_limit);
     fprintf(stderr, "remsim serve: frame log %s%s\n", o->log_path ? o->log_path : "none (no --log)",
             o->log_path && o->log_fsync ? ", fsync" : "");
+    serve_tls_banner(&o->tls, stderr);
     if (o->forward)
         fprintf(stderr, "remsim serve: forwarding accepted frames to %s (backlog %u bytes per worker)\n", o->forward,
                 o->forward_backlog);
-    if (o->answer.time_offset_s || o->answer.wrong_cmd || o->fault_close_on_valid || o->fault_drop_every)
+    if (o->profile.proto == RS_PROTO_HJ1239)
+        fprintf(stderr, "remsim serve: signatures %s; key registry for %u terminals%s%s\n",
+                o->verify ? "verified" : "NOT verified (--verify off)", o->registry_size,
+                o->keys_dir ? ", pre-registered from " : "", o->keys_dir ? o->keys_dir : "");
+    if (o->answer.time_offset_s || o->answer.wrong_cmd || o->fault_close_on_valid || o->fault_drop_every ||
+        o->fault_activation)
         fprintf(stderr, "remsim serve: FAULTS ACTIVE (for testing checkers only)\n");
 }
 
@@ -333,6 +374,8 @@ int cmd_serve(int argc, char **argv)
     rs_serve h;
     rs_err err;
     char msg[512];
+    if ((rc = serve_tls_check(&cli.o.tls)) != RS_EXIT_OK)
+        return rc;
     if (rs_serve_start(&cli.o, &h, &err) != RS_OK) {
         rs_err_format(&err, msg, sizeof msg);
         fprintf(stderr, "remsim serve: cannot start: %s\n", msg);
@@ -380,8 +423,8 @@ int cmd_serve(int argc, char **argv)
         if (rc == RS_EXIT_OK)
             rc = RS_EXIT_FINDINGS;
     }
-    if (rc == RS_EXIT_OK && t && t->rejected > 0)
-        rc = RS_EXIT_FINDINGS;
+    if (rc == RS_EXIT_OK && t && (t->rejected > 0 || t->sig_failed > 0))
+        rc = RS_EXIT_FINDINGS; /* a failed signature is an ERROR finding (§13) */
     rs_serve_free(&h);
     return rc;
 }

@@ -17,5 +17,9 @@ int cmd_can2frames(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_report(int argc, char **argv);
+int cmd_check(int argc, char **argv);
+int cmd_conform(int argc, char **argv);
+int cmd_conform_platform(int argc, char **argv);
+int cmd_conform_terminal(int argc, char **argv);
 
 #endif

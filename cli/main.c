@@ -10,6 +10,8 @@ static const rs_command commands[] = {
     { "serve", "the reference endpoint: receive, check, log, answer and count terminal frames", cmd_serve },
     { "run", "run a fleet of virtual trucks on a scenario (--offline: virtual time, frames to a file)", cmd_run },
     { "report", "summary, HTML and JUnit views of a result document; --fail-if thresholds; merge shards", cmd_report },
+    { "check", "check captured traffic (frame logs, hex dumps, pcap/pcapng) against the rules; per-VIN verdicts", cmd_check },
+    { "conform", "the conformance case catalogue (--list) and the platform / terminal suites", cmd_conform },
 };
 
 static const unsigned n_commands = sizeof commands / sizeof commands[0];

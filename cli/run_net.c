@@ -57,6 +57,7 @@ int run_net_option(run_args *a, int c, const char *arg)
         if (!parse_hostport(arg, &f->target))
             return fail_usage("--target takes HOST:PORT (IPv4 or a name), not '%s'", arg);
         a->target_given = true;
+        a->tls.target_arg = arg;
         return RS_EXIT_OK;
     case 'x':
         f->speed = strtod(arg, &end);
@@ -101,6 +102,11 @@ int run_net_option(run_args *a, int c, const char *arg)
         f->connect_timeout_ms = (uint32_t)(s * 1000);
         return RS_EXIT_OK;
     }
+    case OPT_NATIONAL:
+        if (!parse_hostport(arg, &f->national))
+            return fail_usage("--national takes HOST:PORT (IPv4 or a name), not '%s'", arg);
+        f->activation = true;
+        return RS_EXIT_OK;
     case 'R': a->results_dir = arg; return RS_EXIT_OK;
     case 'L': a->frame_log = arg; return RS_EXIT_OK;
     case 'V': a->vins_csv = arg; return RS_EXIT_OK;
@@ -127,9 +133,12 @@ int run_net_option(run_args *a, int c, const char *arg)
         a->n_thresholds++;
         return RS_EXIT_OK;
     }
-    default:
-        a->net_option_given = false;
-        return -1;
+    default: {
+        int rc = run_tls_option(a, c, arg);
+        if (rc < 0)
+            a->net_option_given = false;
+        return rc;
+    }
     }
 }
 
@@ -206,10 +215,12 @@ int run_network(run_args *a, int argc, char **argv)
     f->scenario_seed = a->scn.seed;
     f->quiet = a->quiet;
     f->start_unix = a->start_given ? a->offline.start_unix : 0;
+    f->keys = a->offline.keys;
     /* At another speed the terminals' clocks are virtual: a time answer from
      * a real clock would pull them back, so they do not ask (docs/run.md). */
-    const char *opts[RUN_MAX_OPTS + 2];
+    const char *opts[RUN_MAX_OPTS + 3];
     size_t n = 0;
+    opts[n++] = "activate=false"; /* set below once the profile is known; --opt wins */
     if (f->speed != 1.0 || a->start_given) {
         opts[n++] = "timecal_after_login=false";
         opts[n++] = "timecal_interval_ms=0";
@@ -227,6 +238,14 @@ int run_network(run_args *a, int argc, char **argv)
         fprintf(stderr, "remsim run: %s\n", msg);
         return RS_EXIT_USAGE;
     }
+    /* HJ terminals activate (§9.2) when there is a national platform: the
+     * one given, or the built-in endpoint, which then plays that role. */
+    bool own = !a->target_given;
+    bool hj = setup.profile.proto == RS_PROTO_HJ1239;
+    if (hj && own && f->keys.sign)
+        f->activation = true; /* an unsigned activation would be refused (02 03) */
+    if (hj && f->activation)
+        opts[0] = "activate=true";
     uint32_t cycle = rs_scenario_duration(setup.scn);
     if (!a->offline.duration_s)
         f->duration_s = (uint32_t)(cycle / f->speed + 0.5);
@@ -234,8 +253,11 @@ int run_network(run_args *a, int argc, char **argv)
         f->duration_s = a->offline.duration_s;
 
     rs_serve srv;
-    bool own = !a->target_given;
     rs_err err;
+    if (run_tls_prepare(a, own) != RS_EXIT_OK) {
+        rs_run_setup_free(&setup);
+        return RS_EXIT_USAGE;
+    }
     if (own) {
         rs_serve_opts so;
         rs_serve_opts_init(&so);
@@ -247,15 +269,22 @@ int run_network(run_args *a, int argc, char **argv)
         so.log_events = false;
         if (a->answers >= 0)
             so.answer.mode = (uint8_t)a->answers;
+        if (hj)
+            so.answer.role = RS_ROLE_NATIONAL; /* activation, then signatures checked against the keys it registered */
+        if (f->tls.enabled)
+            so.tls = a->tls.server;
         if (rs_serve_start(&so, &srv, &err) != RS_OK) {
             rs_err_format(&err, msg, sizeof msg);
             fprintf(stderr, "remsim run: the built-in endpoint did not start: %s\n", msg);
+            run_tls_cleanup(a);
             rs_run_setup_free(&setup);
             return RS_EXIT_USAGE;
         }
         f->target.sin_family = AF_INET;
         f->target.sin_addr.s_addr = htonl(0x7F000001u);
         f->target.sin_port = htons(srv.port);
+        if (f->national.sin_port == 0)
+            f->national = f->target;
     }
     char target[64];
     snprintf(target, sizeof target, "%s:%u", inet_ntoa(f->target.sin_addr), ntohs(f->target.sin_port));
@@ -268,11 +297,12 @@ int run_network(run_args *a, int argc, char **argv)
         if (own)
             rs_serve_free(&srv);
         rs_run_setup_free(&setup);
+        run_tls_cleanup(a);
         return RS_EXIT_USAGE;
     }
     if (!a->quiet)
-        fprintf(stderr, "remsim run: %s, %u s at speed %g -> %s%s\n", plan.why, f->duration_s, f->speed, target,
-                own ? " (built-in endpoint)" : "");
+        fprintf(stderr, "remsim run: %s, %u s at speed %g -> %s%s%s\n", plan.why, f->duration_s, f->speed, target,
+                own ? " (built-in endpoint)" : "", f->tls.enabled ? " over TLS" : "");
 
     rs_result *r = calloc(1, sizeof *r);
     if (!r || rs_result_init(r, 0, &err) != RS_OK) {
@@ -282,7 +312,8 @@ int run_network(run_args *a, int argc, char **argv)
     rs_run_set_command_line(&r->run, argc, argv);
     snprintf(r->run.scenario, sizeof r->run.scenario, "%s", a->scenario);
     snprintf(r->run.profile, sizeof r->run.profile, "%s", rs_proto_name(setup.profile.proto));
-    snprintf(r->run.endpoint, sizeof r->run.endpoint, "%s%s", target, own ? " (built-in)" : "");
+    snprintf(r->run.endpoint, sizeof r->run.endpoint, "%s%s%s", target, own ? " (built-in)" : "",
+             f->tls.enabled ? " TLS" : "");
     if (f->shards > 1)
         snprintf(r->run.shard, sizeof r->run.shard, "%u/%u", f->shard + 1, f->shards);
     r->run.terminals = f->n;
@@ -299,6 +330,7 @@ int run_network(run_args *a, int argc, char **argv)
     rs_fleet_vin *vins = NULL;
     size_t n_vins = 0;
     rs_code rc = rs_fleet_run(f, &plan, r, &vins, &n_vins, &err);
+    run_tls_cleanup(a); /* the endpoint and the workers have loaded it */
     int exit_code = RS_EXIT_OK;
     if (rc != RS_OK) {
         rs_err_format(&err, msg, sizeof msg);

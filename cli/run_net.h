@@ -9,8 +9,12 @@
 #include "remsim/fleet.h"
 #include "remsim/offline.h"
 #include "remsim/result.h"
+#include "cli/run_tls.h"
 
 #define RUN_MAX_OPTS 66
+
+/* getopt codes of long options without a short letter. */
+enum { OPT_KEYS = 300, OPT_KEYGEN, OPT_UNSIGNED, OPT_NATIONAL };
 
 typedef struct run_args {
     const char *scenario;
@@ -31,6 +35,7 @@ typedef struct run_args {
     unsigned endpoint_workers;
     rs_threshold thresholds[RS_RESULT_MAX_THRESHOLDS];
     unsigned n_thresholds;
+    run_tls tls;                             /* --tls (run_tls.c) */
 } run_args;
 
 void run_args_init(run_args *a);

@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -17,6 +18,7 @@
 #include <unistd.h>
 
 #include "conformance/serve_int.h"
+#include "conformance/serve_sec.h"
 #include "remsim/frame.h"
 #include "remsim/framelog.h"
 
@@ -34,6 +36,7 @@ struct rs_serve_state {
     size_t n_vins;
     int64_t started_ms, stopped_ms;
     char listen_text[RS_FRAMELOG_PEER_MAX];
+    uint32_t keys_loaded, keys_full;  /* --keys: registered, did not fit */
 };
 
 void rs_serve_opts_init(rs_serve_opts *o)
@@ -47,6 +50,9 @@ void rs_serve_opts_init(rs_serve_opts *o)
     o->log_events = true;
     o->forward_backlog = 4u << 20;
     o->stop_timeout = 10;
+    o->verify = true;
+    o->registry_size = SERVE_KEYS_DEFAULT_CAPACITY;
+    rs_tls_opts_init(&o->tls);
 }
 
 static bool parse_count(const char *s, uint32_t *out)
@@ -70,7 +76,17 @@ rs_code rs_serve_fault_set(rs_serve_opts *o, const char *spec, rs_err *err)
         o->answer.wrong_cmd = true;
         return RS_OK;
     }
-    static const char close_on[] = "close-on-valid=", drop[] = "drop-every=";
+    static const char close_on[] = "close-on-valid=", drop[] = "drop-every=", act[] = "activation=";
+    if (!strncmp(spec, act, sizeof act - 1)) {
+        static const char *const names[] = { NULL, "vin-error", "other", "already", "silent" };
+        for (unsigned i = 1; i < sizeof names / sizeof names[0]; i++)
+            if (!strcmp(spec + sizeof act - 1, names[i])) {
+                o->fault_activation = (uint8_t)i;
+                return RS_OK;
+            }
+        return rs_fail(err, RS_E_OPTION, 0, "fault", "activation=vin-error, other, already or silent", 0, 0,
+                       RS_NUM_NONE);
+    }
     if (!strncmp(spec, close_on, sizeof close_on - 1)) {
         if (parse_count(spec + sizeof close_on - 1, &o->fault_close_on_valid))
             return RS_OK;
@@ -79,7 +95,8 @@ rs_code rs_serve_fault_set(rs_serve_opts *o, const char *spec, rs_err *err)
             return RS_OK;
     } else {
         return rs_fail(err, RS_E_OPTION, 0, "fault",
-                       "faults are wrong-time, wrong-answer-cmd, close-on-valid=N, drop-every=N", 0, 0,
+                       "faults are wrong-time, wrong-answer-cmd, close-on-valid=N, drop-every=N, activation=KIND",
+                       0, 0,
                        RS_NUM_NONE);
     }
     return rs_fail(err, RS_E_OPTION, 0, "fault", "N is a whole number from 1", 0, 0, RS_NUM_NONE);
@@ -129,6 +146,10 @@ static rs_code check_opts(const rs_serve_opts *o, rs_err *err)
         return opt_fail(err, "host", "an address to listen on");
     if (!(o->stop_timeout >= 0))
         return opt_fail(err, "stop_timeout", "the stop timeout is 0 seconds or more");
+    if (o->registry_size == 0 || o->registry_size > SERVE_KEYS_MAX_CAPACITY)
+        return opt_fail(err, "registry_size", "the key registry holds 1 to 16777216 terminals");
+    if (o->keys_dir && o->profile.proto != RS_PROTO_HJ1239)
+        return opt_fail(err, "keys", "pre-registered keys (--keys) need the hj1239 profile: only HJ frames are signed");
     return RS_OK;
 }
 
@@ -145,6 +166,8 @@ static void release(struct rs_serve_state *st)
             close(st->memfd[i]);
     if (pl->shm)
         munmap((void *)pl->shm, st->shm_bytes);
+    serve_keys_destroy(pl->keys);
+    rs_tls_ctx_free(pl->tls);
     free(st->vins);
     free(st);
 }
@@ -273,6 +296,24 @@ static rs_code resolve_forward(serve_plan *pl, const char *fwd, rs_err *err)
     return RS_OK;
 }
 
+/* The key registry (HJ only: only HJ frames are signed), mapped before the
+ * fork so every worker shares it, and the pre-registered keys in it. */
+static rs_code prepare_keys(struct rs_serve_state *st, const rs_serve_opts *o, rs_err *err)
+{
+    serve_plan *pl = &st->plan;
+    if (o->profile.proto != RS_PROTO_HJ1239)
+        return RS_OK;
+    rs_code rc = serve_keys_create(o->registry_size, &pl->keys, err);
+    if (rc != RS_OK || !o->keys_dir)
+        return rc;
+    rs_sm2 *c = rs_sm2_new(err);
+    if (!c)
+        return io_fail(err, "keys", "memory for the SM2 verifier", ENOMEM);
+    rc = serve_keys_load_dir(pl->keys, c, o->keys_dir, wall_ms(), &st->keys_loaded, &st->keys_full, err);
+    rs_sm2_free(c);
+    return rc;
+}
+
 static rs_code prepare(struct rs_serve_state *st, const rs_serve_opts *o, rs_serve *h, rs_err *err)
 {
     serve_plan *pl = &st->plan;
@@ -286,6 +327,12 @@ static rs_code prepare(struct rs_serve_state *st, const rs_serve_opts *o, rs_ser
         if (pl->log_fd < 0)
             return io_fail(err, "log", "the frame log can be created or appended to", errno);
     }
+    if ((rc = prepare_keys(st, o, err)) != RS_OK)
+        return rc;
+    /* One TLS context, made before the fork: every worker has its own copy,
+     * with the same ticket keys, so a session resumes on any worker. */
+    if (o->tls.enabled && !(pl->tls = rs_tls_ctx_new(&o->tls, RS_TLS_SERVER, err, NULL, 0)))
+        return err ? err->code : RS_E_OPTION;
     st->shm_bytes = (size_t)pl->workers * SERVE_WORDS * sizeof(uint64_t);
     void *shm = mmap(NULL, st->shm_bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (shm == MAP_FAILED)
@@ -566,6 +613,89 @@ static void iso(rs_json *j, const char *key, int64_t ms)
     rs_json_kstr(j, key, buf);
 }
 
+static const char *act_fault_name(uint8_t f)
+{
+    static const char *const names[] = { "none", "vin-error", "other", "already", "silent" };
+    return f < sizeof names / sizeof names[0] ? names[f] : "?";
+}
+
+static bool sig_checked(const struct rs_serve_state *st)
+{
+    return st->plan.o.verify && st->plan.o.profile.proto == RS_PROTO_HJ1239;
+}
+
+static double verify_us_mean(const rs_serve_totals *t)
+{
+    uint64_t n = t->sig_verified + t->sig_verified_default + t->sig_failed;
+    return n ? (double)t->sig_verify_ns / (double)n / 1000.0 : 0.0;
+}
+
+#define SERVE_FAILING_VINS_LISTED 20
+
+/* "signatures": counters, and the VINs whose signatures failed (the first
+ * 20 by VIN, with the count of the rest). */
+static void signatures_json(const rs_serve *h, rs_json *j)
+{
+    const struct rs_serve_state *st = h->st;
+    const rs_serve_totals *t = &st->result;
+    rs_json_key(j, "signatures");
+    rs_json_obj_begin(j);
+    rs_json_kbool(j, "checked", sig_checked(st));
+    rs_json_kstr(j, "keys_dir", st->plan.o.keys_dir);
+    rs_json_kuint(j, "keys_loaded", st->keys_loaded);
+    rs_json_kuint(j, "verified", t->sig_verified);
+    rs_json_kuint(j, "verified_default_id", t->sig_verified_default);
+    rs_json_kuint(j, "failed", t->sig_failed);
+    rs_json_kuint(j, "unknown_key", t->sig_unknown_key);
+    rs_json_kuint(j, "missing", t->sig_missing);
+    rs_json_kuint(j, "samples_untrusted", t->samples_untrusted);
+    rs_json_key(j, "verify_us_mean");
+    rs_json_double(j, verify_us_mean(t), 1);
+    rs_json_key(j, "failing_vins");
+    rs_json_arr_begin(j);
+    size_t failing = 0;
+    for (size_t i = 0; i < st->n_vins; i++) {
+        const rs_serve_vin *v = &st->vins[i];
+        if (!v->sig_failed)
+            continue;
+        if (failing++ >= SERVE_FAILING_VINS_LISTED)
+            continue;
+        rs_json_obj_begin(j);
+        rs_json_kbytes(j, "vin", v->vin, 17);
+        rs_json_kuint(j, "failed", v->sig_failed);
+        rs_json_kuint(j, "verified", v->sig_verified);
+        rs_json_kstr(j, "reason", rs_serve_sig_fail_name((rs_serve_sig_fail)v->sig_fail_reason));
+        rs_json_obj_end(j);
+    }
+    rs_json_arr_end(j);
+    rs_json_kuint(j, "failing_vins_not_listed", failing > SERVE_FAILING_VINS_LISTED ? failing - SERVE_FAILING_VINS_LISTED : 0);
+    rs_json_obj_end(j);
+}
+
+/* "activation": the decisions, and the registry they fill. */
+static void activation_json(const rs_serve *h, rs_json *j)
+{
+    const struct rs_serve_state *st = h->st;
+    const rs_serve_totals *t = &st->result;
+    rs_json_key(j, "activation");
+    rs_json_obj_begin(j);
+    for (int a = 0; a < RS_SERVE_ACT_COUNT; a++)
+        rs_json_kuint(j, rs_serve_act_name((rs_serve_act)a), t->activations[a]);
+    rs_json_kuint(j, "vin_taken", t->activation_vin_taken);
+    serve_keys_stats ks;
+    serve_keys_stats_get(st->plan.keys, &ks);
+    rs_json_key(j, "registry");
+    rs_json_obj_begin(j);
+    rs_json_kuint(j, "capacity", ks.capacity);
+    rs_json_kuint(j, "registered", ks.live);
+    rs_json_kuint(j, "preregistered", ks.preregistered);
+    rs_json_kuint(j, "lost_races", ks.dead);
+    rs_json_kuint(j, "full", ks.full + st->keys_full);
+    rs_json_kuint(j, "bytes", ks.bytes);
+    rs_json_obj_end(j);
+    rs_json_obj_end(j);
+}
+
 void rs_serve_summary_json(const rs_serve *h, rs_json *j)
 {
     const struct rs_serve_state *st = h->st;
@@ -586,6 +716,17 @@ void rs_serve_summary_json(const rs_serve *h, rs_json *j)
     rs_json_kstr(j, "role", rs_answer_role_name((rs_answer_role)o->answer.role));
     rs_json_kstr(j, "log", o->log_path);
     rs_json_kstr(j, "forward", o->forward);
+    rs_json_key(j, "tls");
+    if (o->tls.enabled) {
+        rs_json_obj_begin(j);
+        rs_json_kstr(j, "min_version", o->tls.min_version ? o->tls.min_version : "1.2");
+        rs_json_kstr(j, "max_version", o->tls.max_version ? o->tls.max_version : "1.3");
+        rs_json_kbool(j, "verify_client", o->tls.mutual);
+        rs_json_kbool(j, "resumption", o->tls.resume);
+        rs_json_obj_end(j);
+    } else {
+        rs_json_null(j);
+    }
     rs_json_key(j, "faults");
     rs_json_obj_begin(j);
     if (o->answer.time_offset_s)
@@ -596,6 +737,8 @@ void rs_serve_summary_json(const rs_serve *h, rs_json *j)
         rs_json_kuint(j, "close_on_valid", o->fault_close_on_valid);
     if (o->fault_drop_every)
         rs_json_kuint(j, "drop_every", o->fault_drop_every);
+    if (o->fault_activation)
+        rs_json_kstr(j, "activation", act_fault_name(o->fault_activation));
     rs_json_obj_end(j);
     iso(j, "started", st->started_ms);
     iso(j, "stopped", st->finished ? st->stopped_ms : wall_ms());
@@ -604,6 +747,8 @@ void rs_serve_summary_json(const rs_serve *h, rs_json *j)
     rs_json_kuint(j, "worker_failures", st->failures);
     rs_json_key(j, "totals");
     serve_totals_json(j, &st->result);
+    signatures_json(h, j);
+    activation_json(h, j);
     rs_json_key(j, "vins");
     rs_json_arr_begin(j);
     for (size_t i = 0; i < st->n_vins; i++)
@@ -622,4 +767,32 @@ void rs_serve_summary_text(const rs_serve *h, FILE *out)
             rs_proto_name(st->plan.o.profile.proto), st->plan.workers, secs,
             st->failures ? " (WORKER FAILURES: per-VIN counts incomplete)" : "");
     serve_totals_text(out, &st->result, st->plan.o.profile.proto);
+    const rs_serve_totals *t = &st->result;
+    if (sig_checked(st))
+        fprintf(out,
+                "  signatures   verified %" PRIu64 ", default ID only %" PRIu64 ", FAILED %" PRIu64 ", key unknown %" PRIu64
+                ", missing %" PRIu64 "; %.0f us per verification\n",
+                t->sig_verified, t->sig_verified_default, t->sig_failed, t->sig_unknown_key, t->sig_missing,
+                verify_us_mean(t));
+    unsigned listed = 0;
+    for (size_t i = 0; i < st->n_vins && t->sig_failed; i++) {
+        const rs_serve_vin *v = &st->vins[i];
+        if (!v->sig_failed || listed++ >= 5)
+            continue;
+        fprintf(out, "  sig failed   %.17s: %u frames (%s)\n", (const char *)v->vin, v->sig_failed,
+                rs_serve_sig_fail_name((rs_serve_sig_fail)v->sig_fail_reason));
+    }
+    if (listed > 5)
+        fprintf(out, "  sig failed   ... and %u more VINs (summary JSON: signatures.failing_vins)\n", listed - 5);
+    uint64_t acts = 0;
+    for (int a = 0; a < RS_SERVE_ACT_COUNT; a++)
+        acts += t->activations[a];
+    if (st->plan.keys && (acts || st->plan.o.answer.role == RS_ROLE_NATIONAL)) {
+        serve_keys_stats ks;
+        serve_keys_stats_get(st->plan.keys, &ks);
+        fprintf(out, "  activation  ");
+        for (int a = 0; a < RS_SERVE_ACT_COUNT; a++)
+            fprintf(out, " %s %" PRIu64, rs_serve_act_name((rs_serve_act)a), t->activations[a]);
+        fprintf(out, "; registry %u of %u (%u pre-registered)\n", ks.live, ks.capacity, ks.preregistered);
+    }
 }

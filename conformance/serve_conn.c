@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "conformance/serve_int.h"
+#include "conformance/serve_sec.h"
 #include "remsim/answer.h"
 #include "remsim/frame.h"
 
@@ -67,6 +68,8 @@ void serve_conn_accept(serve_worker *w, int fd, const struct sockaddr *peer)
     w->st.conn_open++;
     if (w->have_log && w->plan->o.log_events)
         rs_framelog_event(&w->log, serve_now_ms(w), c->peer, NULL, "open", NULL);
+    if (w->plan->tls)
+        serve_tls_begin(c);
 }
 
 static void on_stream_error(serve_conn *c, const rs_err *e, const uint8_t *cand, size_t cand_len,
@@ -333,7 +336,7 @@ static void on_frame(serve_conn *c, const uint8_t *f, size_t len)
         if (e)
             e->pub.rejected++;
         log_reject(c, vin, &err, true, f, len);
-        if (m->frame.data && rs_answer_reject(p, &pl->o.answer, &m->frame, ans, sizeof ans, &alen, NULL) == RS_OK &&
+        if (m->frame.data && rs_answer_reject(p, &w->answer, &m->frame, ans, sizeof ans, &alen, NULL) == RS_OK &&
             alen) {
             out_put(c, ans, alen);
             w->st.answers++;
@@ -344,11 +347,14 @@ static void on_frame(serve_conn *c, const uint8_t *f, size_t len)
     w->st.frames_by_cmd[m->frame.cmd]++;
     for (unsigned i = 0; i < m->n_warn; i++)
         w->st.warnings_by[m->warn[i].code < RS_E_COUNT ? m->warn[i].code : RS_E_SYNTAX]++;
-    if (e)
-        serve_vin_on_msg(&w->vt, e, m, c->id, &w->st);
     if (w->have_log)
         rs_framelog_frame(&w->log, now, c->peer, vin, f, len);
-    if (rs_answer_build(p, &pl->o.answer, m, now, ans, sizeof ans, &alen, NULL) == RS_OK && alen) {
+    /* Signature and activation (serve_sec.c); a failed signature is logged
+     * after the frame and keeps its samples out of the trusted count. */
+    bool trusted = serve_sec_on_frame(c, e, m, now);
+    if (e)
+        serve_vin_on_msg(&w->vt, e, m, c->id, trusted, &w->st);
+    if (rs_answer_build(p, &w->answer, m, now, ans, sizeof ans, &alen, NULL) == RS_OK && alen) {
         out_put(c, ans, alen);
         w->st.answers++;
     }
@@ -425,6 +431,10 @@ static void on_read(struct ev_loop *loop, ev_io *io, int revents)
     (void)revents;
     serve_conn *c = io->data;
     serve_worker *w = c->w;
+    if (c->handshaking) {
+        serve_tls_step(c);
+        return;
+    }
     ssize_t n = c->tp->read(c, w->rbuf, SERVE_READ_CHUNK);
     if (n < 0) {
         if (errno != EAGAIN && errno != EWOULDBLOCK)
@@ -454,6 +464,10 @@ static void on_write(struct ev_loop *loop, ev_io *io, int revents)
     (void)revents;
     serve_conn *c = io->data;
     serve_worker *w = c->w;
+    if (c->handshaking) {
+        serve_tls_step(c);
+        return;
+    }
     ssize_t k = c->tp->write(c, c->q + c->q_off, queued(c));
     if (k < 0) {
         if (errno != EAGAIN && errno != EWOULDBLOCK)

@@ -6,7 +6,9 @@
  *   serve_vins.c     the per-VIN table: state, samples as time intervals, merge
  *   serve_fwd.c      gateway mode: the upstream link, backoff, bounded backlog
  *   serve_tcp.c      the plain TCP transport and socket helpers
- *   serve_stats.c    counter names, the summary JSON and text */
+ *   serve_stats.c    counter names, the summary JSON and text
+ *   serve_keys.c, serve_sig.c, serve_act.c, serve_sec.c
+ *                    HJ 1239 security: key registry, signatures, activation (serve_sec.h) */
 #ifndef REMSIM_CONFORMANCE_SERVE_INT_H
 #define REMSIM_CONFORMANCE_SERVE_INT_H
 
@@ -70,8 +72,11 @@ size_t serve_vtab_bytes(const serve_vtab *t);
  * memory ran out. */
 int64_t serve_iv_add(serve_vtab *t, serve_vin_entry *e, uint32_t lo, uint32_t hi);
 
-/* An accepted frame: counts, session, serials, samples (intervals). */
-void serve_vin_on_msg(serve_vtab *t, serve_vin_entry *e, const rs_msg *m, uint32_t conn_id, rs_serve_totals *st);
+/* An accepted frame: counts, session, serials, samples (intervals).  A
+ * frame that is not trusted (failed signature) counts its samples as
+ * untrusted only. */
+void serve_vin_on_msg(serve_vtab *t, serve_vin_entry *e, const rs_msg *m, uint32_t conn_id, bool trusted,
+                      rs_serve_totals *st);
 /* The connection closed: a session it held ends. */
 void serve_vin_on_close(serve_vin_entry *e, uint32_t conn_id);
 
@@ -95,6 +100,7 @@ typedef struct serve_transport {
 } serve_transport;
 
 extern const serve_transport serve_tcp;
+extern const serve_transport serve_tls;  /* serve_tls.c */
 
 /* "host:port", "[v6]:port".  false when malformed. */
 bool serve_split_hostport(const char *s, char *host, size_t cap, uint16_t *port);
@@ -122,6 +128,8 @@ typedef struct serve_plan {
     int bind_fd;                  /* the coordinator's socket (workers close it) */
     int *memfd;                   /* one per worker: the per-VIN table at exit */
     _Atomic uint64_t *shm;        /* SERVE_WORDS per worker */
+    struct rs_tls_ctx *tls;       /* made before the fork: each worker has its copy; NULL: plain TCP */
+    struct serve_keys *keys;      /* the shared key registry (serve_sec.h); NULL: none (not HJ) */
     pid_t parent;
 } serve_plan;
 
@@ -173,6 +181,7 @@ typedef struct serve_conn {
     bool closing;                 /* close after the answers queued are written */
     bool paused;                  /* reading stopped until the queue drains */
     bool want_close;              /* close requested while a read was being processed */
+    bool handshaking;             /* TLS handshake in progress: no frames yet */
     char peer[RS_FRAMELOG_PEER_MAX];
 } serve_conn;
 
@@ -199,11 +208,20 @@ typedef struct serve_worker {
     uint8_t *rbuf;                /* SERVE_READ_CHUNK */
     uint8_t obuf[SERVE_OBUF];     /* answers of the connection being read */
     size_t obuf_len;
+    /* HJ 1239 security (serve_sec.c) */
+    rs_answer_cfg answer;         /* the plan's, with the endpoint's activation hook */
+    struct rs_sm2 *sm2;           /* verifier scratch; NULL when the profile is not HJ */
+    rs_activation_ans act_ans;    /* the answer decided for the 0x07 being answered */
+    bool act_ready, act_answer;
 } serve_worker;
 
 static inline int64_t serve_now_ms(const serve_worker *w) { return (int64_t)(ev_now(w->loop) * 1000.0); }
 
 void serve_conn_accept(serve_worker *w, int fd, const struct sockaddr *peer);
+/* TLS (serve_tls.c): put a new connection on TLS; one handshake step on
+ * readiness (closes the connection when it fails). */
+void serve_tls_begin(serve_conn *c);
+void serve_tls_step(serve_conn *c);
 void serve_conn_close(serve_conn *c, rs_serve_close why);
 /* Stop: try once to write what is queued, then close. */
 void serve_conn_shutdown(serve_conn *c);

@@ -9,7 +9,7 @@
 _Static_assert(sizeof(rs_serve_totals) % sizeof(uint64_t) == 0, "totals are whole words");
 
 static const char *const close_names[RS_SERVE_CLOSE_COUNT] = {
-    "peer_closed", "reset", "idle", "rate_limit", "fault", "shutdown",
+    "peer_closed", "reset", "idle", "rate_limit", "fault", "shutdown", "tls_failed",
 };
 static const char *const refuse_names[RS_SERVE_REFUSE_COUNT] = { "over_limit", "no_descriptor" };
 static const char *const finding_names[RS_SERVE_FIND_COUNT] = {
@@ -128,6 +128,7 @@ void serve_totals_json(rs_json *j, const rs_serve_totals *t)
     rs_json_kuint(j, "untimed", t->samples_untimed);
     rs_json_kuint(j, "distinct", t->samples_distinct);
     rs_json_kuint(j, "duplicates", t->duplicates);
+    rs_json_kuint(j, "untrusted", t->samples_untrusted);
     rs_json_obj_end(j);
     rs_json_kuint(j, "vins", t->vins);
     rs_json_kuint(j, "vin_table_bytes", t->vin_bytes);
@@ -151,6 +152,23 @@ void serve_totals_json(rs_json *j, const rs_serve_totals *t)
     rs_json_kuint(j, "connect_failures", t->fwd_connect_failures);
     rs_json_kuint(j, "disconnects", t->fwd_disconnects);
     rs_json_kuint(j, "backlog_bytes", t->fwd_backlog);
+    rs_json_obj_end(j);
+
+    rs_json_key(j, "tls");
+    rs_json_obj_begin(j);
+    rs_json_kuint(j, "handshakes", t->tls_handshakes);
+    rs_json_kuint(j, "resumed", t->tls_resumed);
+    rs_json_kuint(j, "handshake_us_total", t->tls_handshake_us);
+    uint64_t failed = 0;
+    for (int i = 1; i < RS_TLS_FAIL_COUNT; i++)
+        failed += t->tls_failed[i];
+    rs_json_kuint(j, "failed", failed);
+    rs_json_key(j, "failed_by_reason");
+    rs_json_obj_begin(j);
+    for (int i = 1; i < RS_TLS_FAIL_COUNT; i++)
+        if (t->tls_failed[i])
+            rs_json_kuint(j, rs_tls_fail_name((rs_tls_fail)i), t->tls_failed[i]);
+    rs_json_obj_end(j);
     rs_json_obj_end(j);
     rs_json_obj_end(j);
 }
@@ -195,6 +213,27 @@ void serve_vin_json(rs_json *j, const rs_serve_vin *v)
     bool any = v->samples_distinct > 0;
     collect_text(j, "first_collect", v->first_collect, any);
     collect_text(j, "last_collect", v->last_collect, any);
+    rs_json_kuint(j, "samples_untrusted", v->samples_untrusted);
+    rs_json_key(j, "signatures");
+    rs_json_obj_begin(j);
+    rs_json_kuint(j, "verified", v->sig_verified);
+    rs_json_kuint(j, "default_id", v->sig_default_id);
+    rs_json_kuint(j, "failed", v->sig_failed);
+    rs_json_kuint(j, "unknown_key", v->sig_unknown_key);
+    rs_json_kuint(j, "missing", v->sig_missing);
+    if (v->sig_fail_reason)
+        rs_json_kstr(j, "first_failure", rs_serve_sig_fail_name((rs_serve_sig_fail)v->sig_fail_reason));
+    else {
+        rs_json_key(j, "first_failure");
+        rs_json_null(j);
+    }
+    rs_json_obj_end(j);
+    rs_json_key(j, "activations");
+    rs_json_obj_begin(j);
+    for (int a = 0; a < RS_SERVE_ACT_COUNT; a++)
+        if (v->activations[a])
+            rs_json_kuint(j, rs_serve_act_name((rs_serve_act)a), v->activations[a]);
+    rs_json_obj_end(j);
     rs_json_obj_end(j);
 }
 
@@ -259,8 +298,11 @@ void serve_totals_text(FILE *out, const rs_serve_totals *t, rs_proto proto)
     }
     fprintf(out,
             "  samples      live %" PRIu64 ", reissue %" PRIu64 ", distinct %" PRIu64 ", duplicates %" PRIu64
-            ", untimed %" PRIu64 "\n",
-            t->samples_live, t->samples_reissue, t->samples_distinct, t->duplicates, t->samples_untimed);
+            ", untimed %" PRIu64 "%s",
+            t->samples_live, t->samples_reissue, t->samples_distinct, t->duplicates, t->samples_untimed,
+            t->samples_untrusted ? "" : "\n");
+    if (t->samples_untrusted)
+        fprintf(out, "; UNTRUSTED %" PRIu64 " (signature failed; not in the others)\n", t->samples_untrusted);
     fprintf(out, "  vins         %" PRIu64 " (tables %" PRIu64 " KiB)\n", t->vins, t->vin_bytes / 1024);
     if (t->fault_dropped)
         fprintf(out, "  fault        dropped %" PRIu64 " frames on purpose (--fault drop-every)\n", t->fault_dropped);
@@ -274,6 +316,21 @@ void serve_totals_text(FILE *out, const rs_serve_totals *t, rs_proto proto)
                 ", failures %" PRIu64 ", disconnects %" PRIu64 "; backlog %" PRIu64 " bytes\n",
                 t->fwd_frames, t->fwd_bytes, t->fwd_dropped, t->fwd_connects, t->fwd_connect_failures,
                 t->fwd_disconnects, t->fwd_backlog);
+    uint64_t tls_failed = 0;
+    for (int i = 1; i < RS_TLS_FAIL_COUNT; i++)
+        tls_failed += t->tls_failed[i];
+    if (t->tls_handshakes || tls_failed) {
+        fprintf(out, "  tls          %" PRIu64 " handshakes (%" PRIu64 " resumed, mean %.2f ms); failed %" PRIu64,
+                t->tls_handshakes, t->tls_resumed,
+                t->tls_handshakes ? (double)t->tls_handshake_us / (double)t->tls_handshakes / 1000.0 : 0.0, tls_failed);
+        const char *tsep = " (";
+        for (int i = 1; i < RS_TLS_FAIL_COUNT; i++)
+            if (t->tls_failed[i]) {
+                fprintf(out, "%s%s %" PRIu64, tsep, rs_tls_fail_name((rs_tls_fail)i), t->tls_failed[i]);
+                tsep = ", ";
+            }
+        fprintf(out, "%s\n", tsep[0] == ',' ? ")" : "");
+    }
 }
 
 void rs_serve_progress_line(const rs_serve_totals *now, const rs_serve_totals *before, double dt, double elapsed,

@@ -268,7 +268,21 @@ static void report(serve_vtab *t, serve_vin_entry *e, const rs_msg *m, bool live
     }
 }
 
-void serve_vin_on_msg(serve_vtab *t, serve_vin_entry *e, const rs_msg *m, uint32_t conn_id, rs_serve_totals *st)
+/* A report whose signature failed: its samples are seen, not trusted, so
+ * they stay out of the intervals (samples_distinct) and its serial does
+ * not move the daily serial check. */
+static void untrusted_report(serve_vin_entry *e, const rs_msg *m, rs_serve_totals *st)
+{
+    const rs_report *r = &m->u.report;
+    for (unsigned i = 0; i < r->n_items; i++)
+        if (stream_type(r->item[i].type)) {
+            e->pub.samples_untrusted++;
+            st->samples_untrusted++;
+        }
+}
+
+void serve_vin_on_msg(serve_vtab *t, serve_vin_entry *e, const rs_msg *m, uint32_t conn_id, bool trusted,
+                      rs_serve_totals *st)
 {
     uint8_t cmd = m->frame.cmd;
     e->pub.frames[cmd >= 1 && cmd <= 8 ? cmd : 0]++;
@@ -293,7 +307,10 @@ void serve_vin_on_msg(serve_vtab *t, serve_vin_entry *e, const rs_msg *m, uint32
     case RS_MSG_REPORT:
         if (!in_session)
             finding(e, st, RS_SERVE_FIND_NO_SESSION);
-        report(t, e, m, cmd == RS_CMD_REALTIME, st);
+        if (trusted)
+            report(t, e, m, cmd == RS_CMD_REALTIME, st);
+        else
+            untrusted_report(e, m, st);
         break;
     case RS_MSG_EV_REPORT: /* GB/T 32960: one sample per report, at the report's time */
         if (!in_session)
@@ -389,6 +406,16 @@ static void add_pub(rs_serve_vin *d, const rs_serve_vin *s)
     d->samples_untimed += s->samples_untimed;
     d->rejected += s->rejected;
     d->findings += s->findings;
+    d->sig_verified += s->sig_verified;
+    d->sig_default_id += s->sig_default_id;
+    d->sig_failed += s->sig_failed;
+    d->sig_unknown_key += s->sig_unknown_key;
+    d->sig_missing += s->sig_missing;
+    d->samples_untrusted += s->samples_untrusted;
+    for (int k = 0; k < RS_SERVE_ACT_COUNT; k++)
+        d->activations[k] += s->activations[k];
+    if (!d->sig_fail_reason) /* the first worker's first failure */
+        d->sig_fail_reason = s->sig_fail_reason;
 }
 
 bool serve_vtab_merge_fd(serve_vtab *t, int fd)

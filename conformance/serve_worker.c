@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "conformance/serve_int.h"
+#include "conformance/serve_sec.h"
 
 /* Workers end with _exit() (the embedding process's atexit handlers and
  * stdio buffers are not ours), which skips LeakSanitizer: ask for its
@@ -202,6 +203,8 @@ void serve_worker_main(const serve_plan *plan, unsigned index)
     w->msg = malloc(sizeof *w->msg);
     if (!w->rbuf || !w->msg)
         fail(plan, index, ENOMEM, SERVE_STEP_MEMORY);
+    if (!serve_sec_worker_init(w))
+        fail(plan, index, ENOMEM, SERVE_STEP_MEMORY);
     w->loop = ev_loop_new(EVFLAG_AUTO);
     if (!w->loop)
         fail(plan, index, errno ? errno : ENOMEM, SERVE_STEP_LOOP);
@@ -250,6 +253,7 @@ void serve_worker_main(const serve_plan *plan, unsigned index)
     if (w->spare_fd >= 0)
         close(w->spare_fd);
     ev_loop_destroy(w->loop);
+    serve_sec_worker_free(w);
     free(w->rbuf);
     free(w->msg);
     free(w);

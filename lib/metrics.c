@@ -56,6 +56,15 @@ const rs_metric_desc rs_counter_desc[RS_C_COUNT] = {
     DROP(CONN_LOST_UNSENT) = { "samples_dropped_conn_lost_unsent", "samples",
                                "samples in a send buffer when the connection was lost", false },
     [RS_C_TERMINALS_STOPPED] = { "terminals_stopped", "terminals", "vehicles stopped by a Lua error in their scenario", false },
+    [RS_C_ACTIVATED] = { "terminals_activated", "terminals",
+                         "HJ terminals whose activation succeeded (01 00, or 02 01 already activated)", false },
+    [RS_C_ACTIVATION_VIN_ERROR] = { "activations_vin_error", "terminals", "HJ terminals refused activation with 02 02 (VIN error)", false },
+    [RS_C_ACTIVATION_GAVE_UP] = { "activations_gave_up", "terminals",
+                                  "HJ terminals that used every activation try without success", false },
+    [RS_C_ACTIVATION_UNSENT] = { "activation_frames_unsent", "frames",
+                                 "activation frames not written because the last one was still in the socket", false },
+    [RS_C_TLS_HANDSHAKES] = { "tls_handshakes", "connections", "TLS handshakes completed (full or resumed)", false },
+    [RS_C_TLS_RESUMED] = { "tls_resumed", "connections", "TLS handshakes that resumed an earlier session", false },
 };
 
 const rs_metric_desc rs_gauge_desc[RS_G_COUNT] = {

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "remsim/fleet.h"
+#include "remsim/term_keys.h"
 #include "remsim/truck.h"
 
 enum { LINK_DOWN = 0, LINK_CONNECTING, LINK_UP };
@@ -27,6 +28,8 @@ typedef struct fleet_link {
     int64_t connect_deadline;    /* virtual ms */
     int64_t retry_at;            /* virtual ms: no connect before (backoff) */
     int64_t sent_us[RS_METRIC_CMDS]; /* wall clock of the last frame per command, 0 none */
+    struct rs_tls_conn *tls;     /* TLS: the connection (handshake while CONNECTING), NULL: plain TCP */
+    struct rs_tls_session *tls_session; /* TLS: the session to resume at the next connect */
     /* send queue: bytes the socket did not take, and the frames in them */
     uint8_t *q;
     uint32_t qlen, qoff, qcap;
@@ -34,9 +37,23 @@ typedef struct fleet_link {
     uint32_t qn, qhead, qfcap;
 } fleet_link;
 
+/* The activation link (fleet_act.c): open only while the terminal activates. */
+typedef struct fleet_act {
+    ev_io io;
+    uint8_t state;               /* LINK_* */
+    uint16_t qoff, qlen;         /* the unwritten rest of the last 0x07 */
+    int64_t t_connect_us;
+    int64_t connect_deadline;    /* virtual ms */
+    int64_t sent_us;             /* wall clock of the last 0x07, 0 none */
+    struct rs_tls_conn *tls;     /* with --tls, as on the platform link; NULL: plain TCP */
+    uint8_t q[256];
+} fleet_act;
+
 typedef struct fleet_truck {
     rs_truck k;
     fleet_link link;
+    fleet_act act;
+    rs_term_signer signer;       /* HJ signing key (term_keys.h); unused when unsigned */
     uint32_t index;              /* index in the shard (source address choice) */
     uint32_t down_until;         /* vehicle second the network comes back */
     uint32_t lost_unsent;        /* samples lost in queues of dead connections */
@@ -49,6 +66,9 @@ typedef struct fleet_worker {
     struct ev_loop *loop;
     rs_run_setup setup;
     rs_truck_bus *bus;
+    struct rs_tls_ctx *tls;      /* TLS context of this worker, NULL: plain TCP */
+    bool tls_said;               /* the first TLS failure was printed */
+    rs_sm2 *sm2;                 /* HJ signing: curve and scratch of this worker */
     rs_msg *scratch;
     uint8_t outbuf[RS_TERM_OUT_BYTES];
     rs_term_out out;
@@ -85,5 +105,10 @@ void fleet_link_send(fleet_worker *w, fleet_truck *t, const uint8_t *data, uint3
 void fleet_link_close(fleet_worker *w, fleet_truck *t, rs_conn_fail why, bool failed, bool tell);
 /* The terminal asked to close: after the queue is written. */
 void fleet_link_request_close(fleet_worker *w, fleet_truck *t);
+
+/* The activation link to o->national (fleet_act.c). */
+void fleet_act_connect(fleet_worker *w, fleet_truck *t);
+void fleet_act_send(fleet_worker *w, fleet_truck *t, const uint8_t *data, uint32_t len);
+void fleet_act_close(fleet_worker *w, fleet_truck *t, rs_conn_fail why, bool failed, bool tell);
 
 #endif

@@ -2,9 +2,12 @@
  * source address, a send queue with backpressure, reads handed to the
  * terminal (fleet_internal.h).
  *
- * All socket I/O goes through link_io_read/link_io_write: TLS (the
- * security issue) slots in there, with its handshake between "connected"
- * and "up". */
+ * All socket I/O goes through link_io_read/link_io_write.  With TLS
+ * (--tls, docs/security.md) the handshake runs between "TCP connected" and
+ * "up", while the link is still CONNECTING (so the connect timeout covers
+ * it), and the terminal is told "connected" only after it.  Writes go
+ * through SSL_write from the same send queue: a write OpenSSL could not
+ * finish is retried with the same bytes first, as it requires. */
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -14,20 +17,70 @@
 #include <unistd.h>
 
 #include "remsim/frame.h"
+#include "remsim/tls.h"
 #include "sim/fleet_internal.h"
 
 #ifndef IP_BIND_ADDRESS_NO_PORT
 #define IP_BIND_ADDRESS_NO_PORT 24
 #endif
 
+/* TLS results in the socket's terms: bytes, 0 at the end, -1 with errno
+ * (EAGAIN: later; EPROTO: a TLS failure, e.g. an alert from the endpoint). */
+static ssize_t tls_result(rs_tls_status s, size_t n)
+{
+    switch (s) {
+    case RS_TLS_OK: return (ssize_t)n;
+    case RS_TLS_CLOSED: return 0;
+    case RS_TLS_WANT_READ:
+    case RS_TLS_WANT_WRITE: errno = EAGAIN; return -1;
+    default: return -1; /* errno set by rs_tls */
+    }
+}
+
 static ssize_t link_io_read(fleet_link *l, void *buf, size_t n)
 {
+    if (l->tls) {
+        size_t got;
+        rs_tls_status s = rs_tls_read(l->tls, buf, n, &got);
+        return tls_result(s, got);
+    }
     return read(l->io.fd, buf, n);
 }
 
 static ssize_t link_io_write(fleet_link *l, const void *buf, size_t n)
 {
+    if (l->tls) {
+        size_t put;
+        rs_tls_status s = rs_tls_write(l->tls, buf, n, &put);
+        return tls_result(s, put);
+    }
     return send(l->io.fd, buf, n, MSG_NOSIGNAL);
+}
+
+static void set_events(fleet_worker *w, fleet_link *l, int events)
+{
+    if ((l->io.events & (EV_READ | EV_WRITE)) == events && ev_is_active(&l->io))
+        return;
+    ev_io_stop(w->loop, &l->io);
+    ev_io_set(&l->io, l->io.fd, events);
+    ev_io_start(w->loop, &l->io);
+}
+
+/* The TLS side of a close: keep the session to resume (not at the end of
+ * the run), say close_notify when the close is ours and orderly. */
+static void tls_release(fleet_worker *w, fleet_link *l, bool orderly)
+{
+    if (!l->tls)
+        return;
+    if (!w->stopping) {
+        rs_tls_session *s = rs_tls_session_take(l->tls);
+        if (s) {
+            rs_tls_session_free(l->tls_session);
+            l->tls_session = s;
+        }
+    }
+    rs_tls_conn_free(l->tls, orderly);
+    l->tls = NULL;
 }
 
 static void queue_reset(fleet_link *l)
@@ -52,6 +105,10 @@ static uint32_t queued_samples(const fleet_link *l)
 void fleet_link_close(fleet_worker *w, fleet_truck *t, rs_conn_fail why, bool failed, bool tell)
 {
     fleet_link *l = &t->link;
+    if (w->stopping && l->tls_session) { /* no connect follows: the saved session goes */
+        rs_tls_session_free(l->tls_session);
+        l->tls_session = NULL;
+    }
     if (l->state == LINK_DOWN)
         return;
     uint32_t lost = queued_samples(l);
@@ -63,6 +120,7 @@ void fleet_link_close(fleet_worker *w, fleet_truck *t, rs_conn_fail why, bool fa
     if (failed)
         rs_metrics_conn_failed(&w->m, why);
     ev_io_stop(w->loop, &l->io);
+    tls_release(w, l, l->state == LINK_UP && !failed && why == RS_CONN_FAIL_OTHER);
     close(l->io.fd);
     queue_reset(l);
     bool was_up = l->state == LINK_UP;
@@ -93,15 +151,65 @@ static void link_up(fleet_worker *w, fleet_truck *t)
     l->state = LINK_UP;
     l->fails = 0;
     w->up++;
-    rs_metrics_time(&w->m, RS_H_CONNECT, (uint64_t)(fleet_wall_us() - l->t_connect_us));
-    ev_io_stop(w->loop, &l->io);
-    ev_io_set(&l->io, l->io.fd, EV_READ);
-    ev_io_start(w->loop, &l->io);
+    set_events(w, l, EV_READ);
     if (l->reconnect)
         rs_metrics_count(&w->m, RS_C_RECONNECTS, 1);
     l->reconnect = true;
     rs_terminal_connected(&t->k.term, fleet_vnow(w), RS_TERM_LINK_PLATFORM, &w->out);
     fleet_handle_out(w, t, fleet_vnow(w));
+}
+
+/* A TLS failure: counted by reason (a reset or an end of stream during the
+ * handshake is a reset), the first one of the worker printed, since the
+ * counters cannot say "unknown CA". */
+static void tls_failed(fleet_worker *w, fleet_truck *t, bool tell)
+{
+    rs_tls_fail f = rs_tls_failure(t->link.tls);
+    if (!w->tls_said && !w->o->quiet) {
+        char why[512];
+        rs_tls_error_text(t->link.tls, why, sizeof why);
+        fprintf(stderr, "remsim run: TLS with the endpoint failed: %s (further failures are only counted)\n", why);
+        w->tls_said = true;
+    }
+    fleet_link_close(w, t, f == RS_TLS_FAIL_RESET || f == RS_TLS_FAIL_EOF ? RS_CONN_FAIL_RESET : RS_CONN_FAIL_TLS,
+                     true, tell);
+}
+
+/* One handshake step; the link goes up when it is done. */
+static void tls_step(fleet_worker *w, fleet_truck *t)
+{
+    fleet_link *l = &t->link;
+    switch (rs_tls_handshake(l->tls)) {
+    case RS_TLS_OK:
+        rs_metrics_time(&w->m, RS_H_TLS_HANDSHAKE, (uint64_t)(fleet_wall_us() - l->t_connect_us));
+        rs_metrics_count(&w->m, RS_C_TLS_HANDSHAKES, 1);
+        if (rs_tls_resumed(l->tls))
+            rs_metrics_count(&w->m, RS_C_TLS_RESUMED, 1);
+        link_up(w, t);
+        return;
+    case RS_TLS_WANT_READ: set_events(w, l, EV_READ); return;
+    case RS_TLS_WANT_WRITE: set_events(w, l, EV_WRITE); return;
+    default: tls_failed(w, t, false); return;
+    }
+}
+
+/* TCP is connected: up at once, or after the TLS handshake. */
+static void link_connected(fleet_worker *w, fleet_truck *t)
+{
+    fleet_link *l = &t->link;
+    int64_t now = fleet_wall_us();
+    rs_metrics_time(&w->m, RS_H_CONNECT, (uint64_t)(now - l->t_connect_us));
+    if (!w->tls) {
+        link_up(w, t);
+        return;
+    }
+    l->t_connect_us = now; /* from here: the handshake's duration */
+    l->tls = rs_tls_conn_new(w->tls, l->io.fd, l->tls_session);
+    if (!l->tls) {
+        fleet_link_close(w, t, RS_CONN_FAIL_OTHER, true, false);
+        return;
+    }
+    tls_step(w, t);
 }
 
 void fleet_link_connect(fleet_worker *w, fleet_truck *t)
@@ -134,7 +242,7 @@ void fleet_link_connect(fleet_worker *w, fleet_truck *t)
     ev_io_init(&l->io, on_io, fd, EV_WRITE);
     l->state = LINK_CONNECTING;
     if (connect(fd, (const struct sockaddr *)&w->o->target, sizeof w->o->target) == 0) {
-        link_up(w, t);
+        link_connected(w, t);
         return;
     }
     if (errno != EINPROGRESS) {
@@ -177,9 +285,7 @@ static bool flush(fleet_worker *w, fleet_truck *t)
         l->qhead++;
     if (l->qoff == l->qlen) {
         queue_reset(l);
-        ev_io_stop(w->loop, &l->io);
-        ev_io_set(&l->io, l->io.fd, EV_READ);
-        ev_io_start(w->loop, &l->io);
+        set_events(w, l, EV_READ);
         if (l->closing) {
             fleet_link_close(w, t, RS_CONN_FAIL_OTHER, false, false);
             return false;
@@ -266,7 +372,7 @@ void fleet_link_request_close(fleet_worker *w, fleet_truck *t)
 static void note_answers(fleet_worker *w, fleet_link *l, const uint8_t *p, size_t n)
 {
     for (size_t i = 0; i + 3 <= n; i++) {
-        if (!((p[i] == '#' && p[i + 1] == '#') || (p[i] == '$' && p[i + 1] == '$')))
+        if (p[i] != p[i + 1] || (p[i] != '#' && p[i] != '~' && p[i] != '$')) /* ##, ~~ (HJ), $$ */
             continue;
         uint8_t cmd = p[i + 2];
         if (cmd < 1 || cmd > RS_METRIC_CMDS)
@@ -291,6 +397,10 @@ static void on_io(struct ev_loop *loop, ev_io *io, int revents)
     fleet_truck *t = (fleet_truck *)((char *)io - offsetof(fleet_truck, link.io));
     fleet_worker *w = ev_userdata(loop);
     fleet_link *l = &t->link;
+    if (l->state == LINK_CONNECTING && l->tls) {
+        tls_step(w, t);
+        return;
+    }
     if (l->state == LINK_CONNECTING) {
         int e = 0;
         socklen_t len = sizeof e;
@@ -302,27 +412,33 @@ static void on_io(struct ev_loop *loop, ev_io *io, int revents)
             fleet_link_close(w, t, rs_conn_fail_from_errno(e), true, false);
             return;
         }
-        link_up(w, t);
+        link_connected(w, t);
         return;
     }
     if ((revents & EV_WRITE) && !flush(w, t))
         return;
     if (!(revents & EV_READ))
         return;
-    uint8_t buf[4096];
-    ssize_t n = link_io_read(l, buf, sizeof buf);
-    if (n == 0) {
-        fleet_link_close(w, t, RS_CONN_FAIL_RESET, false, true);
-        return;
-    }
-    if (n < 0) {
-        if (errno != EAGAIN && errno != EWOULDBLOCK)
-            fleet_link_close(w, t, rs_conn_fail_from_errno(errno), false, true);
-        return;
-    }
-    w->m.counter[RS_C_BYTES_RX] += (uint64_t)n;
-    note_answers(w, l, buf, (size_t)n);
-    int64_t now = fleet_vnow(w);
-    rs_terminal_received(&t->k.term, now, RS_TERM_LINK_PLATFORM, buf, (size_t)n, &w->out);
-    fleet_handle_out(w, t, now);
+    /* TLS hands out one record at a time and may hold decrypted bytes the
+     * socket no longer signals: read until it holds none. */
+    do {
+        uint8_t buf[4096];
+        ssize_t n = link_io_read(l, buf, sizeof buf);
+        if (n == 0) {
+            fleet_link_close(w, t, RS_CONN_FAIL_RESET, false, true);
+            return;
+        }
+        if (n < 0) {
+            if (errno == EPROTO && l->tls)
+                tls_failed(w, t, true); /* e.g. the endpoint refused our certificate after the handshake (TLS 1.3) */
+            else if (errno != EAGAIN && errno != EWOULDBLOCK)
+                fleet_link_close(w, t, rs_conn_fail_from_errno(errno), false, true);
+            return;
+        }
+        w->m.counter[RS_C_BYTES_RX] += (uint64_t)n;
+        note_answers(w, l, buf, (size_t)n);
+        int64_t now = fleet_vnow(w);
+        rs_terminal_received(&t->k.term, now, RS_TERM_LINK_PLATFORM, buf, (size_t)n, &w->out);
+        fleet_handle_out(w, t, now);
+    } while (l->state == LINK_UP && l->tls && rs_tls_pending(l->tls) > 0);
 }

@@ -30,6 +30,9 @@ void rs_fleet_opts_init(rs_fleet_opts *o)
     o->high_water = 16384;
     o->hard_limit = 1u << 20;
     o->target.sin_family = AF_INET;
+    o->national.sin_family = AF_INET;
+    rs_term_keys_opts_init(&o->keys);
+    rs_tls_opts_init(&o->tls);
 }
 
 static bool loopback(struct in_addr a)

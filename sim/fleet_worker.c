@@ -45,8 +45,13 @@ void fleet_handle_out(fleet_worker *w, fleet_truck *t, int64_t now)
         rs_term_out *out = &w->out;
         for (unsigned i = 0; i < out->n; i++) {
             const rs_term_frame *f = &out->frame[i];
+            if (f->link == RS_TERM_LINK_ACTIVATION && t->act.state == LINK_UP) {
+                rs_metrics_tx(&w->m, f->cmd, f->len);
+                fleet_act_send(w, t, out->buf + f->off, f->len);
+                continue;
+            }
             if (f->link != RS_TERM_LINK_PLATFORM || t->link.state != LINK_UP)
-                continue; /* the activation link comes with the security issue */
+                continue; /* the terminal sends only on links it was told are up */
             rs_metrics_tx(&w->m, f->cmd, f->len);
             if (f->cmd >= 1 && f->cmd <= RS_METRIC_CMDS)
                 t->link.sent_us[f->cmd - 1] = fleet_wall_us();
@@ -58,8 +63,12 @@ void fleet_handle_out(fleet_worker *w, fleet_truck *t, int64_t now)
         }
         uint8_t connect = out->connect, close_req = out->close;
         rs_term_out_clear(out);
+        if (close_req & (1u << RS_TERM_LINK_ACTIVATION))
+            fleet_act_close(w, t, RS_CONN_FAIL_OTHER, false, false);
         if (close_req & (1u << RS_TERM_LINK_PLATFORM))
             fleet_link_request_close(w, t);
+        if ((connect & (1u << RS_TERM_LINK_ACTIVATION)) && !w->stopping)
+            fleet_act_connect(w, t); /* its output is handled inside, as the platform link's */
         if (!(connect & (1u << RS_TERM_LINK_PLATFORM)) || w->stopping)
             return;
         if (t->link.state != LINK_DOWN || t->k.veh.t < t->down_until || now < t->link.retry_at)
@@ -79,6 +88,8 @@ static void step_truck(fleet_worker *w, fleet_truck *t, int64_t now)
     }
     if (t->link.state == LINK_CONNECTING && now >= t->link.connect_deadline)
         fleet_link_close(w, t, RS_CONN_FAIL_TIMEOUT, true, false);
+    if (t->act.state == LINK_CONNECTING && now >= t->act.connect_deadline)
+        fleet_act_close(w, t, RS_CONN_FAIL_TIMEOUT, true, false);
     rs_truck_net net;
     bool was_running = rs_scn_vehicle_error(&t->k.veh) == NULL;
     rs_truck_second(&t->k, w->bus, w->setup.scn, now, &w->out, &net, NULL);
@@ -96,13 +107,18 @@ static void step_truck(fleet_worker *w, fleet_truck *t, int64_t now)
 static void publish(fleet_worker *w)
 {
     rs_metrics m = w->m;
-    uint64_t generated = 0, backlog = 0, overflow = 0;
+    uint64_t generated = 0, backlog = 0, overflow = 0, act[RS_TERM_ACT_GAVE_UP + 1] = { 0 };
     for (uint32_t i = 0; i < w->started; i++) {
         const rs_term_stats *s = rs_terminal_stats(&w->t[i].k.term);
         generated += s->samples;
         backlog += s->backlog;
         overflow += s->dropped[RS_TERM_DROP_OVERFLOW];
+        if (w->t[i].k.term.act_state <= RS_TERM_ACT_GAVE_UP)
+            act[w->t[i].k.term.act_state]++;
     }
+    m.counter[RS_C_ACTIVATED] = act[RS_TERM_ACT_DONE] + act[RS_TERM_ACT_ALREADY];
+    m.counter[RS_C_ACTIVATION_VIN_ERROR] = act[RS_TERM_ACT_VIN_ERROR];
+    m.counter[RS_C_ACTIVATION_GAVE_UP] = act[RS_TERM_ACT_GAVE_UP];
     m.counter[RS_C_SAMPLES_GENERATED] = generated;
     m.counter[RS_C_SAMPLES_DROPPED + RS_DROP_STORE_OVERFLOW] = overflow;
     m.gauge[RS_G_REISSUE_BACKLOG] = (int64_t)backlog;
@@ -240,6 +256,20 @@ static int setup(fleet_worker *w, unsigned k)
         return 2;
     }
     rs_term_out_init(&w->out, w->outbuf, sizeof w->outbuf, w->scratch);
+    if (w->o->tls.enabled) { /* one TLS context per worker process */
+        char why[512];
+        if (!(w->tls = rs_tls_ctx_new(&w->o->tls, RS_TLS_CLIENT, &err, why, sizeof why))) {
+            fprintf(stderr, "remsim run: worker %u: TLS: %s\n", k, why);
+            return 2;
+        }
+    }
+    if (!w->o->activation)
+        w->setup.term.activate = false; /* no national platform to activate against */
+    bool hj = w->setup.profile.proto == RS_PROTO_HJ1239;
+    if (hj && !(w->sm2 = rs_sm2_new(&err))) {
+        fprintf(stderr, "remsim run: worker %u: SM2 unavailable in this OpenSSL\n", k);
+        return 2;
+    }
     rs_veh_type type = rs_scenario_type(w->setup.scn);
     uint64_t shard_base = (uint64_t)w->o->shard * w->o->n; /* --shard K/N: disjoint global indices */
     for (uint32_t i = 0; i < w->n; i++) {
@@ -250,7 +280,10 @@ static int setup(fleet_worker *w, unsigned k)
         rs_ident_vin(w->o->seed, shard_base + local, type, id.vin);
         rs_ident_iccid(w->o->seed, shard_base + local, id.iccid);
         t->index = local;
-        if (rs_truck_init(&t->k, w->setup.scn, local, &w->setup.profile, &w->setup.term, &id,
+        rs_term_keys_opts keys = w->o->keys;
+        keys.sign = keys.sign && hj;
+        if (rs_term_keys_setup(w->sm2, &keys, w->o->seed, shard_base + local, &id, &t->signer, &err) != RS_OK ||
+            rs_truck_init(&t->k, w->setup.scn, local, &w->setup.profile, &w->setup.term, &id,
                           w->stores + (size_t)i * w->store_bytes, w->store_bytes, &err) != RS_OK) {
             char m[256];
             rs_err_format(&err, m, sizeof m);
@@ -290,8 +323,10 @@ int rs_fleet_worker(const rs_fleet_opts *o, const rs_fleet_plan *p, unsigned k, 
         ev_timer_init(&sweep, on_sweep, period, period);
         ev_timer_start(w->loop, &sweep);
         ev_run(w->loop, 0);
-        for (uint32_t i = 0; i < w->started; i++)
+        for (uint32_t i = 0; i < w->started; i++) {
             fleet_link_close(w, &w->t[i], RS_CONN_FAIL_OTHER, false, false);
+            fleet_act_close(w, &w->t[i], RS_CONN_FAIL_OTHER, false, false);
+        }
         publish(w);
         write_vins(w, vin_file);
         ev_loop_destroy(w->loop);
@@ -304,6 +339,8 @@ int rs_fleet_worker(const rs_fleet_opts *o, const rs_fleet_plan *p, unsigned k, 
     free(w->stores);
     free(w->bus);
     free(w->scratch);
+    rs_tls_ctx_free(w->tls);
+    rs_sm2_free(w->sm2);
     free(w);
     return rc;
 }

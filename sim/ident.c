@@ -1,6 +1,8 @@
 /* VINs and ICCIDs of virtual terminals (ident.h). */
 #include "remsim/ident.h"
 
+#include <string.h>
+
 #include "remsim/vin.h"
 
 /* Characters allowed for a VIN's plant code (ISO 3779: no I, O, Q). */
@@ -49,4 +51,19 @@ void rs_ident_iccid(uint64_t seed, uint64_t global_index, uint8_t iccid[RS_ICCID
     for (int k = 0; k < 19; k++)
         iccid[k] = (uint8_t)('0' + body[k]);
     iccid[19] = (uint8_t)('0' + (10 - sum % 10) % 10);
+}
+
+void rs_ident_chip_id(uint64_t seed, uint64_t global_index, uint8_t chip_id[RS_CHIP_ID_LEN])
+{
+    /* "RSIM", 3 characters of the seed, 9 digits of the index: 16 printable
+     * ASCII characters like the chip IDs of real terminals (§9.6), unique
+     * per seed for a billion terminals. */
+    static const char k_alnum[] = "0123456789ABCDEFGHJKLMNPQRSTUVWXYZ";
+    uint64_t h = mix(seed);
+    memcpy(chip_id, "RSIM", 4);
+    for (int k = 4; k < 7; k++, h /= 34)
+        chip_id[k] = (uint8_t)k_alnum[h % 34];
+    uint64_t n = global_index % 1000000000u;
+    for (int k = 15; k >= 7; k--, n /= 10)
+        chip_id[k] = (uint8_t)('0' + n % 10);
 }

@@ -13,6 +13,7 @@ void rs_offline_opts_init(rs_offline_opts *o)
     o->n = 1;
     o->seed = 1;
     o->start_unix = 1767225600; /* 2026-01-01T00:00:00Z */
+    rs_term_keys_opts_init(&o->keys);
 }
 
 /* One frame line waiting for the end of its second, to be written in time order. */
@@ -36,6 +37,8 @@ typedef struct run {
     uint8_t *stores;
     size_t store_bytes;
     rs_truck_bus *bus;
+    rs_sm2 *sm2;                 /* HJ signing, NULL otherwise */
+    rs_term_signer *signers;
     rs_msg *scratch;
     uint8_t outbuf[RS_TERM_OUT_BYTES];
     rs_term_out out;
@@ -209,6 +212,8 @@ static void cleanup(run *ru, uint32_t made)
     free(ru->net);
     free(ru->stores);
     free(ru->bus);
+    free(ru->signers);
+    rs_sm2_free(ru->sm2);
     free(ru->scratch);
     free(ru->lines);
     free(ru->text);
@@ -235,6 +240,16 @@ rs_code rs_offline_run(rs_run_setup *setup, const rs_offline_opts *o, rs_offline
         cleanup(&ru, 0);
         return rc;
     }
+    rs_term_keys_opts keys = o->keys;
+    keys.sign = keys.sign && setup->profile.proto == RS_PROTO_HJ1239;
+    if (keys.sign) {
+        ru.signers = calloc(o->n ? o->n : 1, sizeof *ru.signers);
+        if (!ru.signers || !(ru.sm2 = rs_sm2_new(err))) {
+            cleanup(&ru, 0);
+            return ru.signers ? err->code : rs_fail(err, RS_E_SPACE, 0, "n", "memory for the signers", o->n, 0,
+                                                    RS_NUM_GOT_ONLY);
+        }
+    }
     rs_veh_type type = rs_scenario_type(setup->scn);
     uint32_t made = 0;
     for (; made < o->n; made++) {
@@ -242,7 +257,10 @@ rs_code rs_offline_run(rs_run_setup *setup, const rs_offline_opts *o, rs_offline
         memset(&id, 0, sizeof id);
         rs_ident_vin(o->seed, o->first_index + made, type, id.vin);
         rs_ident_iccid(o->seed, o->first_index + made, id.iccid);
-        rc = rs_truck_init(&ru.trucks[made], setup->scn, made, &setup->profile, &setup->term, &id,
+        rc = rs_term_keys_setup(ru.sm2, &keys, o->seed, o->first_index + made, &id,
+                                ru.signers ? &ru.signers[made] : NULL, err);
+        if (rc == RS_OK)
+            rc = rs_truck_init(&ru.trucks[made], setup->scn, made, &setup->profile, &setup->term, &id,
                            ru.stores + (size_t)made * ru.store_bytes, ru.store_bytes, err);
         if (rc != RS_OK) {
             cleanup(&ru, made);

@@ -124,6 +124,9 @@ static void form_packet(rs_terminal *t, int64_t now, rs_term_out *out)
     bool live = platform_up(t) && t->pending_live;
     bool with_obd = live && t->have_obd && (t->obd_due || now >= t->next_obd);
     give_serials(t, n, with_obd);
+    int64_t formed = rs_tm_clock_s(t, now);
+    for (unsigned i = 0; i < n; i++)
+        rs_tm_rec_set_formed(t->pending[i], formed);
     if (live) {
         const uint8_t *recs[RS_TERM_PACKET_MAX];
         for (unsigned i = 0; i < n; i++)
@@ -156,10 +159,13 @@ static void reissue_one(rs_terminal *t, int64_t now, rs_term_out *out)
 {
     rs_term_store *s = &t->store;
     bool gb = t->profile->proto != RS_PROTO_HJ1239;
+    /* "original": the whole packet as it was formed, whatever the batch. */
+    bool original = !gb && t->cfg->reissue_style == RS_REISSUE_ORIGINAL;
+    unsigned batch = original ? RS_TERM_PACKET_MAX : t->cfg->reissue_batch;
     const uint8_t *recs[RS_TERM_PACKET_MAX];
     unsigned n = 0;
     uint32_t first = 0;
-    while (n < t->cfg->reissue_batch && n < s->count) {
+    while (n < batch && n < s->count) {
         const uint8_t *r = rs_tm_store_at(s, n);
         if (n == 0)
             first = rs_tm_rec_collect(r);
@@ -167,7 +173,8 @@ static void reissue_one(rs_terminal *t, int64_t now, rs_term_out *out)
             break;
         recs[n++] = r;
     }
-    rs_code rc = rs_tm_send_report(t, now, out, RS_CMD_REISSUE, recs, n, false);
+    int64_t send_s = original ? (int64_t)rs_tm_rec_formed(recs[0]) : rs_tm_clock_s(t, now);
+    rs_code rc = rs_tm_send_report_at(t, out, RS_CMD_REISSUE, recs, n, false, send_s);
     if (rc == RS_E_SPACE)
         return; /* kept; the next interval tries again */
     if (rc == RS_OK) {
@@ -246,11 +253,17 @@ void rs_tm_on_activation_answer(rs_terminal *t, int64_t now, uint8_t status, uin
 
 /* --- timers --- */
 
+/* Samples taken meanwhile wait in the store and go out as reissue. */
+static bool waits_for_activation(const rs_terminal *t)
+{
+    return t->act_state == RS_TERM_ACT_PENDING && t->cfg->login_after_activation;
+}
+
 static void step_platform(rs_terminal *t, int64_t now, rs_term_out *out)
 {
     const rs_terminal_config *c = t->cfg;
     rs_term_linkst *l = &t->link[RS_TERM_LINK_PLATFORM];
-    if (!t->ignition)
+    if (!t->ignition || waits_for_activation(t))
         return;
     if (!l->connected) {
         if (now >= l->next_connect) {
@@ -311,7 +324,7 @@ int64_t rs_terminal_deadline(const rs_terminal *t)
 {
     int64_t d = RS_TERM_NEVER;
     const rs_term_linkst *lp = &t->link[RS_TERM_LINK_PLATFORM];
-    if (t->ignition) {
+    if (t->ignition && !waits_for_activation(t)) {
         if (!lp->connected)
             d = min64(d, lp->next_connect);
         else if (!t->logged_in)

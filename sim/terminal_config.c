@@ -29,6 +29,8 @@ void rs_terminal_config_default(rs_terminal_config *c)
     c->activate = false;
     c->activation_retry_ms = 60000;  /* S4; S2 120 s, S3 30 s */
     c->activation_max_tries = 3;     /* S2 */
+    c->login_after_activation = true; /* the national platform trusts data only after activation (§9.2) */
+    c->reissue_style = RS_REISSUE_RESIGN; /* S3, and reissue-hj1239-01 */
 }
 
 static rs_code range(rs_err *err, const char *name, long long v, long long lo, long long hi, const char *rule)
@@ -146,7 +148,7 @@ const char *rs_term_act_name(rs_term_act_state s)
 
 /* ---- "key=value" options (docs/terminal.md) ---- */
 
-typedef enum { OPT_BOOL, OPT_U8, OPT_MS, OPT_U32, OPT_SECONDS } opt_kind;
+typedef enum { OPT_BOOL, OPT_U8, OPT_MS, OPT_U32, OPT_SECONDS, OPT_REISSUE_STYLE } opt_kind;
 
 typedef struct term_opt {
     const char *name;
@@ -172,11 +174,13 @@ static const term_opt k_opts[] = {
     OPT("reissue_interval_ms", OPT_MS, reissue_interval_ms),
     OPT("reissue_batch", OPT_U8, reissue_batch),
     OPT("resend_window_ms", OPT_MS, resend_window_ms),
+    OPT("reissue_style", OPT_REISSUE_STYLE, reissue_style),
     OPT("tamper_alarm", OPT_BOOL, tamper_alarm),
     OPT("tamper_interval_ms", OPT_MS, tamper_interval_ms),
     OPT("activate", OPT_BOOL, activate),
     OPT("activation_retry_ms", OPT_MS, activation_retry_ms),
     OPT("activation_max_tries", OPT_U8, activation_max_tries),
+    OPT("login_after_activation", OPT_BOOL, login_after_activation),
 };
 
 bool rs_terminal_config_has(const char *key, size_t len)
@@ -209,6 +213,15 @@ rs_code rs_terminal_config_set(rs_terminal_config *c, const char *kv, rs_err *er
                 return rs_fail(err, RS_E_OPTION, (size_t)(v - kv), o->name, "true|false|on|off|1|0", 0, 0,
                                RS_NUM_NONE);
             *(bool *)p = b;
+            return RS_OK;
+        }
+        if (o->kind == OPT_REISSUE_STYLE) {
+            if (!strcmp(v, "resign"))
+                *(uint8_t *)p = RS_REISSUE_RESIGN;
+            else if (!strcmp(v, "original"))
+                *(uint8_t *)p = RS_REISSUE_ORIGINAL;
+            else
+                return rs_fail(err, RS_E_OPTION, (size_t)(v - kv), o->name, "resign|original", 0, 0, RS_NUM_NONE);
             return RS_OK;
         }
         char *end;

@@ -13,19 +13,26 @@
  *   4  u16  serial of the record's first item (GB per-item serial; HJ packet serial)
  *   6  u8   stream type (0x02, 0x03, 0x05)
  *   7  u8   flags: REC_HYBRID, REC_SUPPLEMENT
- *   8  37   stream body (30/32/37 bytes used)
- *   45 8    hybrid body (70-byte records only)
- *   53 17   supplement body (70-byte records only) */
+ *   8  u8   send offset: seconds from this collect time to the forming of
+ *           the record's packet (its HJ send time), 0..255; what an
+ *           "original" reissue sends again (reissue_style)
+ *   9  37   stream body (30/32/37 bytes used)
+ *   46 8    hybrid body (71-byte records only)
+ *   54 17   supplement body (71-byte records only) */
 enum { REC_HYBRID = 1, REC_SUPPLEMENT = 2 };
-#define REC_HDR 8
-#define REC_OFF_HYBRID 45
-#define REC_OFF_SUPPLEMENT 53
-#define REC_SIZE_SHORT 45
-#define REC_SIZE_FULL 70
+#define REC_HDR 9
+#define REC_OFF_HYBRID 46
+#define REC_OFF_SUPPLEMENT 54
+#define REC_SIZE_SHORT 46
+#define REC_SIZE_FULL 71
 
 uint32_t rs_tm_rec_collect(const uint8_t *rec);
 uint16_t rs_tm_rec_serial(const uint8_t *rec);
 void rs_tm_rec_set_serial(uint8_t *rec, uint16_t serial);
+/* The record's packet was formed at terminal second formed_s (clamped to
+ * the byte), and the send second that gives back. */
+void rs_tm_rec_set_formed(uint8_t *rec, int64_t formed_s);
+uint32_t rs_tm_rec_formed(const uint8_t *rec);
 /* Items the record turns into (1..3). */
 unsigned rs_tm_rec_n_items(const uint8_t *rec);
 /* Sample -> record.  Values outside their field's range become invalid
@@ -65,6 +72,10 @@ bool rs_tm_send_activation(rs_terminal *t, int64_t now, rs_term_out *out);
 /* A report from n records (cmd 0x02 or 0x03); with_obd adds the OBD item first. */
 rs_code rs_tm_send_report(rs_terminal *t, int64_t now, rs_term_out *out, uint8_t cmd, const uint8_t *const *recs,
                        unsigned n, bool with_obd);
+/* The same with the HJ send time given (an "original" reissue repeats the
+ * packet's first send time, so the signed bytes are the same again). */
+rs_code rs_tm_send_report_at(rs_terminal *t, rs_term_out *out, uint8_t cmd,
+                             const uint8_t *const *recs, unsigned n, bool with_obd, int64_t send_s);
 
 /* Answers (terminal_rx.c) call back into the machine. */
 void rs_tm_on_login_echo(rs_terminal *t, int64_t now, rs_term_out *out);

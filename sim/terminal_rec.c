@@ -25,6 +25,14 @@ uint32_t rs_tm_rec_collect(const uint8_t *rec) { return get_be(rec, 4); }
 uint16_t rs_tm_rec_serial(const uint8_t *rec) { return (uint16_t)get_be(rec + 4, 2); }
 void rs_tm_rec_set_serial(uint8_t *rec, uint16_t serial) { put_be(rec + 4, 2, serial); }
 
+void rs_tm_rec_set_formed(uint8_t *rec, int64_t formed_s)
+{
+    int64_t d = formed_s - (int64_t)rs_tm_rec_collect(rec);
+    rec[8] = (uint8_t)(d < 0 ? 0 : d > 255 ? 255 : d); /* a clock jump between the two is clamped */
+}
+
+uint32_t rs_tm_rec_formed(const uint8_t *rec) { return rs_tm_rec_collect(rec) + rec[8]; }
+
 unsigned rs_tm_rec_n_items(const uint8_t *rec)
 {
     return 1u + !!(rec[7] & REC_HYBRID) + !!(rec[7] & REC_SUPPLEMENT);

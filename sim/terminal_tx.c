@@ -127,6 +127,12 @@ bool rs_tm_send_activation(rs_terminal *t, int64_t now, rs_term_out *out)
 rs_code rs_tm_send_report(rs_terminal *t, int64_t now, rs_term_out *out, uint8_t cmd,
                           const uint8_t *const *recs, unsigned n, bool with_obd)
 {
+    return rs_tm_send_report_at(t, out, cmd, recs, n, with_obd, rs_tm_clock_s(t, now));
+}
+
+rs_code rs_tm_send_report_at(rs_terminal *t, rs_term_out *out, uint8_t cmd,
+                             const uint8_t *const *recs, unsigned n, bool with_obd, int64_t send_s)
+{
     const rs_profile *p = t->profile;
     rs_msg *m = out->scratch;
     rs_msg_init(m, p, RS_MSG_REPORT, t->id.vin);
@@ -135,13 +141,13 @@ rs_code rs_tm_send_report(rs_terminal *t, int64_t now, rs_term_out *out, uint8_t
     bool hj = p->proto == RS_PROTO_HJ1239;
     bool per_item = !hj && p->serial_style == RS_SERIAL_PER_ITEM;
     /* GB: the packet time is the first sample's (§7.1); HJ: the send time (§7.2). */
-    r->time = hj ? clock_time(t, now) : rs_time_from_unix(rs_tm_rec_collect(recs[0]));
+    r->time = hj ? rs_time_from_unix(send_s) : rs_time_from_unix(rs_tm_rec_collect(recs[0]));
     r->serial = rs_tm_rec_serial(recs[0]);
     unsigned k = 0;
     if (with_obd) {
         rs_item *it = &r->item[k++];
         it->type = RS_INFO_OBD;
-        it->collect = hj ? clock_time(t, now) : r->time;
+        it->collect = hj ? rs_time_from_unix(send_s) : r->time;
         /* GB per-item: the OBD item took the serial before the first sample's. */
         it->serial = per_item ? (uint16_t)(r->serial == 1 ? 65531 : r->serial - 1) : r->serial;
         it->s6_block = NULL;

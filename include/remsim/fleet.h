@@ -22,6 +22,8 @@
 
 #include "remsim/metrics.h"
 #include "remsim/run_setup.h"
+#include "remsim/term_keys.h"
+#include "remsim/tls.h"
 
 #define RS_FLEET_MAX_SOURCES 256
 #define RS_FLEET_MAX_WORKERS 64
@@ -38,6 +40,10 @@ typedef struct rs_fleet_opts {
     double speed;                /* virtual seconds per wall second */
     double ramp;                 /* trucks started per wall second; 0: all at once */
     struct sockaddr_in target;
+    rs_tls_opts tls;             /* TLS on the terminal links (tls.h; docs/security.md) */
+    bool activation;             /* HJ terminals activate against national (terminal option activate) */
+    struct sockaddr_in national; /* the national platform's activation service (§9.2) */
+    rs_term_keys_opts keys;      /* HJ signing keys and chip IDs (term_keys.h) */
     struct in_addr source[RS_FLEET_MAX_SOURCES];
     unsigned n_sources;          /* 0: planned (127.0.0.x on loopback, else the default route) */
     unsigned workers;            /* 0: planned */

@@ -1,4 +1,4 @@
-/* Identities of virtual terminals: VIN and ICCID.
+/* Identities of virtual terminals: VIN, ICCID and security chip ID.
  *
  * Both derive from the run seed and the terminal's global index (its index
  * in the whole fleet, across shards), so a run is reproducible, shards of
@@ -20,5 +20,8 @@
  * seed, a 6-digit serial. */
 void rs_ident_vin(uint64_t seed, uint64_t global_index, rs_veh_type type, uint8_t vin[RS_VIN_LEN]);
 void rs_ident_iccid(uint64_t seed, uint64_t global_index, uint8_t iccid[RS_ICCID_LEN]);
+/* The HJ security chip's ID: "RSIM", 3 characters of the seed, 9 digits of
+ * the index (16 ASCII characters, §9.2). */
+void rs_ident_chip_id(uint64_t seed, uint64_t global_index, uint8_t chip_id[RS_CHIP_ID_LEN]);
 
 #endif

@@ -63,6 +63,12 @@ typedef enum rs_counter {
     RS_C_SAMPLES_REISSUED,
     RS_C_SAMPLES_DROPPED,                                /* + rs_drop */
     RS_C_TERMINALS_STOPPED = RS_C_SAMPLES_DROPPED + RS_DROP_COUNT,
+    RS_C_ACTIVATED,              /* terminals whose activation succeeded (01 00, or 02 01 "already") */
+    RS_C_ACTIVATION_VIN_ERROR,   /* terminals refused with 02 02 */
+    RS_C_ACTIVATION_GAVE_UP,     /* terminals that used their tries without success */
+    RS_C_ACTIVATION_UNSENT,      /* activation frames not written (the previous still in the socket) */
+    RS_C_TLS_HANDSHAKES,         /* TLS handshakes completed (docs/security.md) */
+    RS_C_TLS_RESUMED,            /* of those, resumed sessions */
     RS_C_COUNT
 } rs_counter;
 

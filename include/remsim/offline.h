@@ -18,6 +18,7 @@
 #include <stdio.h>
 
 #include "remsim/run_setup.h"
+#include "remsim/term_keys.h"
 
 #define RS_OFFLINE_PEER "virtual"   /* the peer column of offline frame lines */
 
@@ -28,6 +29,7 @@ typedef struct rs_offline_opts {
     uint64_t first_index;        /* global index of the first truck (shards) */
     int64_t start_unix;          /* virtual time of second 0 */
     FILE *out;                   /* frame lines; NULL: none written (benchmarks) */
+    rs_term_keys_opts keys;      /* HJ signing (term_keys.h): on by default */
 } rs_offline_opts;
 
 void rs_offline_opts_init(rs_offline_opts *o);

@@ -32,6 +32,7 @@
 #include "remsim/error.h"
 #include "remsim/json.h"
 #include "remsim/profile.h"
+#include "remsim/tls.h"
 
 /* Why a connection ended. */
 typedef enum rs_serve_close {
@@ -41,6 +42,7 @@ typedef enum rs_serve_close {
     RS_SERVE_CLOSE_RATE,         /* more than max_fps frames in one second */
     RS_SERVE_CLOSE_FAULT,        /* --fault close-on-valid */
     RS_SERVE_CLOSE_SHUTDOWN,     /* the endpoint stopped */
+    RS_SERVE_CLOSE_TLS,          /* the TLS handshake failed (tls_failed says why) */
     RS_SERVE_CLOSE_COUNT
 } rs_serve_close;
 
@@ -62,7 +64,39 @@ typedef enum rs_serve_finding {
     RS_SERVE_FIND_COUNT
 } rs_serve_finding;
 
+/* How the endpoint decided an HJ activation 0x07 (§9.2, §9.3; docs/security.md). */
+typedef enum rs_serve_act {
+    RS_SERVE_ACT_OK = 0,         /* 01 00: registered */
+    RS_SERVE_ACT_ALREADY,        /* 02 01: the chip ID was registered before (this VIN or another) */
+    RS_SERVE_ACT_VIN_ERROR,      /* 02 02: header VIN != body VIN, or the VIN breaks the VIN rules */
+    RS_SERVE_ACT_OTHER,          /* 02 03: signature missing or failed, bad public key, VIN taken by another chip */
+    RS_SERVE_ACT_TABLE_FULL,     /* 02 03: the registry is full (--registry-size) */
+    RS_SERVE_ACT_UNANSWERED,     /* no answer: --fault activation=silent */
+    RS_SERVE_ACT_COUNT
+} rs_serve_act;
+
+/* Why a signature failed (the first reason is kept per VIN). */
+typedef enum rs_serve_sig_fail {
+    RS_SERVE_SIGFAIL_NONE = 0,
+    RS_SERVE_SIGFAIL_NO_MATCH,   /* "no_match": fails with the chip ID and the default ID (§13 ERROR) */
+    RS_SERVE_SIGFAIL_RANGE,      /* "r_s_range": r or s outside [1, n-1] or of a bad length */
+    RS_SERVE_SIGFAIL_BAD_KEY,    /* "bad_public_key": the activation's key is not a curve point */
+    RS_SERVE_SIGFAIL_ERROR,      /* "verifier_error": the verifier could not run */
+    RS_SERVE_SIGFAIL_COUNT
+} rs_serve_sig_fail;
+
+/* --fault activation=... */
+typedef enum rs_serve_act_fault {
+    RS_SERVE_ACT_FAULT_NONE = 0,
+    RS_SERVE_ACT_FAULT_VIN_ERROR,    /* every activation gets 02 02 */
+    RS_SERVE_ACT_FAULT_OTHER,        /* 02 03 */
+    RS_SERVE_ACT_FAULT_ALREADY,      /* 02 01 */
+    RS_SERVE_ACT_FAULT_SILENT        /* no answer */
+} rs_serve_act_fault;
+
 const char *rs_serve_close_name(rs_serve_close c);
+const char *rs_serve_act_name(rs_serve_act a);            /* "ok", "already", "vin_error", ... */
+const char *rs_serve_sig_fail_name(rs_serve_sig_fail f);  /* "no_match", ...; "" for NONE */
 const char *rs_serve_refuse_name(rs_serve_refuse r);
 const char *rs_serve_finding_name(rs_serve_finding f);
 
@@ -97,6 +131,21 @@ typedef struct rs_serve_totals {
     uint64_t fwd_backlog;                        /* gauge: bytes waiting */
     uint64_t read_pauses;                        /* reading paused: answers not read by the peer */
     uint64_t vin_bytes;                          /* gauge: memory of the per-VIN tables */
+    /* TLS (--tls, docs/security.md) */
+    uint64_t tls_handshakes;                     /* completed */
+    uint64_t tls_resumed;                        /* of those, resumed sessions */
+    uint64_t tls_handshake_us;                   /* sum of their durations (accept to finished) */
+    uint64_t tls_failed[RS_TLS_FAIL_COUNT];      /* failed handshakes by reason (rs_tls_fail_name) */
+    /* HJ 1239 security (docs/security.md): signatures of 0x02/0x03/0x07 */
+    uint64_t sig_verified;                       /* verified with the chip ID */
+    uint64_t sig_verified_default;               /* verified only with the default ID (WARN, §9.1) */
+    uint64_t sig_failed;                         /* failed with both IDs while the key is known (ERROR, §13) */
+    uint64_t sig_unknown_key;                    /* no key registered for the VIN: not verifiable (INFO) */
+    uint64_t sig_missing;                        /* signed command without a signature block (sig_missing) */
+    uint64_t sig_verify_ns;                      /* CPU spent verifying (monotonic clock) */
+    uint64_t samples_untrusted;                  /* stream samples in frames whose signature failed */
+    uint64_t activations[RS_SERVE_ACT_COUNT];    /* by decision (rs_serve_act) */
+    uint64_t activation_vin_taken;               /* of ACT_OTHER: the VIN is registered with another chip */
 } rs_serve_totals;
 
 /* Frames by command kept per VIN: [1..8] for commands 0x01-0x08, [0] others. */
@@ -113,6 +162,12 @@ typedef struct rs_serve_vin {
     uint32_t rejected;                           /* frames with this VIN that were rejected */
     uint32_t findings;                           /* session/serial findings */
     int64_t first_collect, last_collect;         /* Unix seconds of the earliest and latest sample; 0: none */
+    uint32_t sig_verified;                       /* with either ID */
+    uint32_t sig_default_id;                     /* of those, only with the default ID */
+    uint32_t sig_failed, sig_unknown_key, sig_missing;
+    uint32_t samples_untrusted;                  /* not in samples_live/reissue/distinct */
+    uint32_t activations[RS_SERVE_ACT_COUNT];
+    uint8_t sig_fail_reason;                     /* rs_serve_sig_fail of the first failure */
 } rs_serve_vin;
 
 typedef struct rs_serve_opts {
@@ -131,15 +186,22 @@ typedef struct rs_serve_opts {
     const char *forward;         /* "HOST:PORT" upstream (gateway mode), NULL: none */
     uint32_t forward_backlog;    /* bytes waiting per worker while upstream is slow or down (4 MiB) */
     const char *summary_path;    /* JSON summary written when the run ends, NULL: none */
+    rs_tls_opts tls;             /* TLS for terminals (tls.h, docs/security.md); off by default */
     double stop_timeout;         /* seconds rs_serve_stop waits before SIGKILL (default 10) */
     /* Faults, only to test checkers (docs/serve.md); per connection: */
     uint32_t fault_close_on_valid;   /* close after every N-th valid frame */
     uint32_t fault_drop_every;       /* ignore every N-th frame: not logged, answered or counted */
+    uint8_t fault_activation;        /* rs_serve_act_fault: the same 0x08 answer (or none) to everyone */
+    /* HJ 1239 security (docs/security.md): */
+    bool verify;                     /* verify SM2 signatures of HJ 0x02/0x03/0x07 (default on) */
+    const char *keys_dir;            /* pre-registered public keys (DIR/<VIN>.pub.pem, .chip), NULL: none */
+    uint32_t registry_size;          /* terminals the shared key registry holds (default 100000) */
 } rs_serve_opts;
 
 void rs_serve_opts_init(rs_serve_opts *o);
 
-/* "wrong-time", "wrong-answer-cmd", "close-on-valid=N", "drop-every=N". */
+/* "wrong-time", "wrong-answer-cmd", "close-on-valid=N", "drop-every=N",
+ * "activation=vin-error|other|already|silent". */
 rs_code rs_serve_fault_set(rs_serve_opts *o, const char *spec, rs_err *err);
 
 struct rs_serve_state;

@@ -49,7 +49,7 @@ typedef enum rs_term_link {
 #define RS_TERM_PACKET_MAX 10     /* samples per report packet, at most */
 #define RS_TERM_DTC_MAX 16        /* DTCs an OBD snapshot keeps */
 #define RS_TERM_RX_BUF 128        /* per-link receive buffer: answers are 27-31 bytes */
-#define RS_TERM_REC_MAX 70        /* largest compact record (rs_terminal_rec_size) */
+#define RS_TERM_REC_MAX 71        /* largest compact record (rs_terminal_rec_size) */
 
 /* Frames one event can append, at most, and the bytes they can take: a
  * queue this size never overflows when it is drained after every event. */
@@ -78,13 +78,21 @@ typedef struct rs_terminal_config {
     uint8_t reissue_batch;        /* samples per 0x03 packet (1..10) */
     uint32_t resend_window_ms;    /* after a link breaks, reissue what was sent this long before
                                      (at least once: the protocol has no acknowledgement); 0 = off */
+    uint8_t reissue_style;        /* rs_reissue_style: HJ send time and signature of a 0x03 (§7.2, §13) */
     /* HJ 1239 (§9) */
     bool tamper_alarm;            /* 0x06 on external power loss */
     uint32_t tamper_interval_ms;  /* repeated this often while the loss persists */
     bool activate;                /* send activation 0x07 on the activation link */
     uint32_t activation_retry_ms; /* resend when no answer or a 02 03 answer came */
     uint8_t activation_max_tries; /* attempts per power cycle, then give up */
+    bool login_after_activation;  /* with activate: no platform login while activation is pending */
 } rs_terminal_config;
+
+/* How an HJ terminal reissues a packet (§13 tolerance list: both are seen). */
+typedef enum rs_reissue_style {
+    RS_REISSUE_RESIGN = 0,        /* new send time, signed again (S3) */
+    RS_REISSUE_ORIGINAL           /* the packet as first formed: its send time, serial and signature */
+} rs_reissue_style;
 
 void rs_terminal_config_default(rs_terminal_config *c);
 /* Checks ranges; the error names the option. */

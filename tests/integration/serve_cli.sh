@@ -139,7 +139,7 @@ t = s["totals"]
 check(s["command"] == "serve" and s["workers"] == 2 and s["answers"] == "echo", "summary header")
 check(t["frames"] == 15 and t["answers"] == 15, f"frames/answers {t['frames']}/{t['answers']}")
 check(t["rejected_by_reason"].get("bcc") == 3, f"rejected {t['rejected_by_reason']}")
-check(t["samples"] == {"live": 60, "reissue": 0, "untimed": 0, "distinct": 60, "duplicates": 0},
+check(t["samples"] == {"live": 60, "reissue": 0, "untimed": 0, "distinct": 60, "duplicates": 0, "untrusted": 0},
       f"samples {t['samples']}")
 check(t["connections"]["accepted"] == 3 and t["connections"]["open"] == 0, "connections")
 check(t["vins"] == 3 and len(s["vins"]) == 3, "three VINs")

@@ -857,6 +857,7 @@ static void test_hj_and_gb32960_profiles(void **state)
     }
     rs_msg_init(&scratch, p, RS_MSG_ACTIVATION, vin);
     scratch.u.act.time = T0;
+    scratch.u.act.has_sig = false;
     memcpy(scratch.u.act.chip_id, "TESTCHIP00000001", 16);
     memcpy(scratch.u.act.vin, vin, 17);
     n += enc(p, buf + n, sizeof buf - n);
@@ -865,7 +866,10 @@ static void test_hj_and_gb32960_profiles(void **state)
     assert_int_equal(read_answers(fd, 1, p, ans, sizeof ans, NULL), 1);
     assert_int_equal(rs_msg_decode(p, ans, 27, &dec, NULL), RS_OK);
     assert_int_equal(dec.kind, RS_MSG_ACTIVATION_ANS);
-    assert_int_equal(dec.u.act_ans.status, RS_ACT_OK);
+    /* unsigned: the national platform cannot register it (02 03); the
+     * decisions are in test_serve_keys.c */
+    assert_int_equal(dec.u.act_ans.status, RS_ACT_FAILED);
+    assert_int_equal(dec.u.act_ans.info, RS_ACT_INFO_OTHER);
     close(fd);
     const rs_serve_totals *t = srv_stop(&s);
     assert_int_equal(t->samples_live, 10);
@@ -873,6 +877,8 @@ static void test_hj_and_gb32960_profiles(void **state)
     assert_int_equal(t->samples_distinct, 15);
     assert_int_equal(t->duplicates, 5);
     assert_true(t->warnings_by[RS_E_SIGNATURE] >= 2); /* unsigned HJ reports: tolerated, counted */
+    assert_int_equal(t->sig_missing, 3);              /* two reports and the activation */
+    assert_int_equal(t->activations[RS_SERVE_ACT_OTHER], 1);
     assert_int_equal(t->frames_by_cmd[RS_CMD_TAMPER], 2);
     assert_int_equal(t->findings[RS_SERVE_FIND_TAMPER_SERIAL], 1);
     assert_int_equal(t->findings[RS_SERVE_FIND_NO_SESSION], 0);

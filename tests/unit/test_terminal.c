@@ -64,6 +64,15 @@ typedef struct harness {
     int64_t last_report_time; /* Unix s of the last report's time field */
     unsigned frames_on_closed_link;
     unsigned items_with_supplement;
+    /* report data units as sent, when keep_units (reissue style tests) */
+    bool keep_units;
+    unsigned n_units;
+    struct {
+        uint8_t cmd;
+        uint16_t serial, len;
+        int64_t sent_at;          /* harness time, Unix s */
+        uint8_t unit[1024];
+    } units[120];
 } harness;
 
 /* A stand-in signer for the state machine's hook: fixed r/s with r[0] = the
@@ -270,6 +279,15 @@ static void record(harness *h, const rs_term_frame *f)
         break;
     case RS_MSG_REPORT:
         record_report(h, m, f);
+        if (h->keep_units && h->n_units < sizeof h->units / sizeof h->units[0]) {
+            assert_true(m->frame.data_len <= sizeof h->units[0].unit);
+            h->units[h->n_units].cmd = m->frame.cmd;
+            h->units[h->n_units].serial = m->u.report.serial;
+            h->units[h->n_units].len = m->frame.data_len;
+            h->units[h->n_units].sent_at = h->now / 1000;
+            memcpy(h->units[h->n_units].unit, p + RS_HEADER_LEN, m->frame.data_len);
+            h->n_units++;
+        }
         break;
     case RS_MSG_TIMECAL_REQ:
         h->timecals++;
@@ -912,6 +930,132 @@ static void test_hj_activation(void **st)
     }
 }
 
+/* An HJ terminal whose link breaks after a live packet reissues it (resend
+ * window) and the packets formed offline; returns the harness. */
+static harness *reissue_run(rs_reissue_style style)
+{
+    harness *h = h_new(RS_PROTO_HJ1239);
+    h->id.sign = sign_with_checksum; /* deterministic, like rs_sm2_sign */
+    h->cfg.resend_window_ms = 15000;
+    h->cfg.reissue_style = (uint8_t)style;
+    h->cfg.store_extras = true; /* the supplement items travel again too */
+    h->keep_units = true;
+    h_start(h, hms(0, 10, 0, 0));
+    ignition(h, true);
+    run_until(h, hms(0, 10, 1, 0));
+    outage(h, true);
+    run_until(h, hms(0, 10, 1, 30));
+    outage(h, false);
+    run_until(h, hms(0, 10, 3, 0));
+    ignition(h, false);
+    assert_true(h->n_units < sizeof h->units / sizeof h->units[0]);
+    return h;
+}
+
+static int live_unit_of(const harness *h, uint16_t serial)
+{
+    for (unsigned i = 0; i < h->n_units; i++)
+        if (h->units[i].cmd == RS_CMD_REALTIME && h->units[i].serial == serial)
+            return (int)i;
+    return -1;
+}
+
+static int64_t unit_send_time(const uint8_t *unit)
+{
+    rs_time t = { unit[0], unit[1], unit[2], unit[3], unit[4], unit[5] };
+    return rs_time_to_unix(&t);
+}
+
+/* "original": a packet sent again is the same data unit, signature
+ * included; one formed offline keeps the send time it was formed with. */
+static void test_hj_reissue_original_is_unchanged(void **st)
+{
+    (void)st;
+    harness *h = reissue_run(RS_REISSUE_ORIGINAL);
+    unsigned resent = 0, offline = 0;
+    for (unsigned i = 0; i < h->n_units; i++) {
+        if (h->units[i].cmd != RS_CMD_REISSUE)
+            continue;
+        int j = live_unit_of(h, h->units[i].serial);
+        if (j >= 0 && h->units[j].unit[8] == RS_INFO_OBD) {
+            /* the OBD item of a live packet is not kept for reissue (docs/terminal.md) */
+            assert_int_equal(h->units[i].unit[8], RS_INFO_STREAM_DIESEL);
+        } else if (j >= 0) {
+            assert_int_equal(h->units[i].len, h->units[j].len);
+            assert_memory_equal(h->units[i].unit, h->units[j].unit, h->units[i].len);
+            resent++;
+        } else {
+            /* formed offline (the last at the first sample after the outage), sent
+             * later: an old send time */
+            int64_t send = unit_send_time(h->units[i].unit);
+            assert_true(send < h->units[i].sent_at);
+            if (!(send >= h->base + hms(0, 10, 1, 0) && send <= h->base + hms(0, 10, 1, 31)))
+                fail_msg("offline packet %u formed at %lld s, outside the outage", h->units[i].serial, (long long)(send - h->base));
+            offline++;
+        }
+    }
+    assert_true(resent >= 1);
+    assert_true(offline >= 2);
+    check_serials_dense(h, 0);
+    h_free(h);
+}
+
+/* "resign" (the default): the same samples under a new send time, signed again. */
+static void test_hj_reissue_resign_has_new_send_time(void **st)
+{
+    (void)st;
+    harness *h = reissue_run(RS_REISSUE_RESIGN);
+    unsigned resent = 0;
+    for (unsigned i = 0; i < h->n_units; i++) {
+        if (h->units[i].cmd != RS_CMD_REISSUE)
+            continue;
+        int64_t send = unit_send_time(h->units[i].unit);
+        assert_int_equal(send, h->units[i].sent_at); /* now, by the terminal's (true) clock */
+        int j = live_unit_of(h, h->units[i].serial);
+        if (j < 0)
+            continue;
+        resent++;
+        assert_true(send > unit_send_time(h->units[j].unit));
+        /* the items after the 8-byte send time and serial are the same samples */
+        size_t sig = 66, body_i = h->units[i].len - 8 - sig, body_j = h->units[j].len - 8 - sig;
+        (void)body_j;
+        assert_true(body_i <= body_j);
+        assert_memory_not_equal(h->units[i].unit + h->units[i].len - sig, h->units[j].unit + h->units[j].len - sig,
+                                sig);
+    }
+    assert_true(resent >= 1);
+    h_free(h);
+}
+
+/* With login_after_activation (the default), the platform hears nothing
+ * before the activation answer; what was sampled meanwhile is reissued. */
+static void test_hj_login_waits_for_activation(void **st)
+{
+    (void)st;
+    for (int wait = 0; wait <= 1; wait++) {
+        harness *h = h_new(RS_PROTO_HJ1239);
+        h->id.sign = sign_with_checksum;
+        h->cfg.activate = true;
+        h->cfg.login_after_activation = wait;
+        h->act_status = -1; /* unanswered: three tries a minute apart, then gave up */
+        h_start(h, hms(0, 8, 0, 0));
+        ignition(h, true);
+        run_until(h, hms(0, 8, 6, 0));
+        ignition(h, false);
+        assert_int_equal(h->acts, 3);
+        assert_int_equal(h->t.act_state, RS_TERM_ACT_GAVE_UP);
+        assert_true(h->logins >= 1);
+        if (wait) {
+            /* gave up after the third try's retry period: 08:03:00 */
+            assert_true(h->login_time[0] >= h->base + hms(0, 8, 3, 0));
+            assert_true(check_once(h, hms(0, 8, 0, 0), hms(0, 8, 6, 0)) >= 170);
+        } else {
+            assert_true(h->login_time[0] < h->base + hms(0, 8, 0, 5));
+        }
+        h_free(h);
+    }
+}
+
 static void test_config_checked(void **st)
 {
     (void)st;
@@ -968,6 +1112,9 @@ int main(void)
         cmocka_unit_test(test_login_wait_echo),
         cmocka_unit_test(test_hj_tamper_alarm),
         cmocka_unit_test(test_hj_activation),
+        cmocka_unit_test(test_hj_reissue_original_is_unchanged),
+        cmocka_unit_test(test_hj_reissue_resign_has_new_send_time),
+        cmocka_unit_test(test_hj_login_waits_for_activation),
         cmocka_unit_test(test_config_checked),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
