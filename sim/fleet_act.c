@@ -139,24 +139,9 @@ void fleet_act_connect(fleet_worker *w, fleet_truck *t)
     fleet_act *a = &t->act;
     if (a->state != LINK_DOWN || !w->o->activation)
         return;
-    rs_metrics_count(&w->m, RS_C_CONNECTIONS_ATTEMPTED, 1);
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-        rs_metrics_conn_failed(&w->m, rs_conn_fail_from_errno(errno));
+    int fd = fleet_socket_open(w, t);
+    if (fd < 0)
         return;
-    }
-    int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    if (w->p->n_sources) {
-        setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
-        struct sockaddr_in src = { .sin_family = AF_INET };
-        src.sin_addr = w->p->source[t->index % w->p->n_sources];
-        if (bind(fd, (struct sockaddr *)&src, sizeof src) != 0) {
-            rs_metrics_conn_failed(&w->m, rs_conn_fail_from_errno(errno));
-            close(fd);
-            return;
-        }
-    }
     a->t_connect_us = fleet_wall_us();
     a->connect_deadline = fleet_vnow(w) + (int64_t)(w->o->connect_timeout_ms * w->o->speed);
     ev_io_init(&a->io, on_act_io, fd, EV_WRITE);

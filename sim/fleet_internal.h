@@ -98,6 +98,8 @@ uint64_t fleet_random(fleet_worker *w);
 /* Acts on the terminal output in w->out (frames, close, connect) and clears it. */
 void fleet_handle_out(fleet_worker *w, fleet_truck *t, int64_t now);
 
+/* Socket of a connection attempt (counted; -1 when it failed, counted too). */
+int fleet_socket_open(fleet_worker *w, const fleet_truck *t);
 void fleet_link_connect(fleet_worker *w, fleet_truck *t);
 void fleet_link_send(fleet_worker *w, fleet_truck *t, const uint8_t *data, uint32_t len, uint8_t samples);
 /* failed: a connect that failed (counted by reason, backoff); tell: the

@@ -212,16 +212,16 @@ static void link_connected(fleet_worker *w, fleet_truck *t)
     tls_step(w, t);
 }
 
-void fleet_link_connect(fleet_worker *w, fleet_truck *t)
+/* A connection attempt's socket: non-blocking, no Nagle, bound to the
+ * truck's source address when the plan has several.  -1 when it failed
+ * (counted); the attempt is counted either way. */
+int fleet_socket_open(fleet_worker *w, const fleet_truck *t)
 {
-    fleet_link *l = &t->link;
-    if (l->state != LINK_DOWN)
-        return;
     rs_metrics_count(&w->m, RS_C_CONNECTIONS_ATTEMPTED, 1);
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) {
         rs_metrics_conn_failed(&w->m, rs_conn_fail_from_errno(errno));
-        return;
+        return -1;
     }
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
@@ -234,9 +234,20 @@ void fleet_link_connect(fleet_worker *w, fleet_truck *t)
         if (bind(fd, (struct sockaddr *)&src, sizeof src) != 0) {
             rs_metrics_conn_failed(&w->m, rs_conn_fail_from_errno(errno));
             close(fd);
-            return;
+            return -1;
         }
     }
+    return fd;
+}
+
+void fleet_link_connect(fleet_worker *w, fleet_truck *t)
+{
+    fleet_link *l = &t->link;
+    if (l->state != LINK_DOWN)
+        return;
+    int fd = fleet_socket_open(w, t);
+    if (fd < 0)
+        return;
     l->t_connect_us = fleet_wall_us();
     l->connect_deadline = fleet_vnow(w) + (int64_t)(w->o->connect_timeout_ms * w->o->speed);
     ev_io_init(&l->io, on_io, fd, EV_WRITE);
