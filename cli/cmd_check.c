@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli/commands.h"
+#include "cli/conf_views.h"
 #include "remsim/conform.h"
 #include "remsim/conform_rules.h"
 #include "remsim/frame.h"
@@ -449,23 +450,6 @@ static int parse(int argc, char **argv, check_opts *o, check_run *c)
     return RS_EXIT_OK;
 }
 
-static bool write_view(const char *path, rs_code (*view)(FILE *, const rs_conf_run *, rs_err *),
-                       const rs_conf_run *run)
-{
-    FILE *f = fopen(path, "w");
-    rs_err err;
-    if (!f) {
-        fprintf(stderr, "remsim check: cannot write '%s': %s\n", path, strerror(errno));
-        return false;
-    }
-    rs_code rc = view(f, run, &err);
-    if (fclose(f) != 0 || rc != RS_OK) {
-        fprintf(stderr, "remsim check: cannot write '%s'\n", path);
-        return false;
-    }
-    return true;
-}
-
 static bool load_keys(check_run *c, const char *dir)
 {
     rs_err err;
@@ -525,13 +509,7 @@ int cmd_check(int argc, char **argv)
             rc = RS_EXIT_USAGE;
     rs_rules_finish(c.rules);
     rs_conf_finish(c.run);
-    if (o.json && rs_conf_save(c.run, o.json, &err) != RS_OK) {
-        fprintf(stderr, "remsim check: cannot write '%s'\n", o.json);
-        rc = RS_EXIT_USAGE;
-    }
-    if (o.junit && !write_view(o.junit, rs_conf_junit, c.run))
-        rc = RS_EXIT_USAGE;
-    if (o.html && !write_view(o.html, rs_conf_html, c.run))
+    if (conf_write_views("check", c.run, o.json, o.junit, o.html) != RS_EXIT_OK)
         rc = RS_EXIT_USAGE;
     if (o.quiet) {
         char counts[160];

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli/commands.h"
+#include "cli/conf_views.h"
 #include "remsim/conform_terminal.h"
 
 static void usage(FILE *out)
@@ -67,31 +68,6 @@ static int bad(const char *opt, const char *arg, const char *want)
 {
     fprintf(stderr, "remsim conform terminal: %s '%s': %s\n", opt, arg ? arg : "", want);
     return RS_EXIT_USAGE;
-}
-
-static int write_view(const char *path, const rs_conf_run *run, int kind)
-{
-    rs_err err;
-    rs_code rc;
-    if (kind == 'j') {
-        rc = rs_conf_save(run, path, &err);
-    } else {
-        FILE *f = fopen(path, "w");
-        if (!f) {
-            fprintf(stderr, "remsim conform terminal: %s: %s\n", path, strerror(errno));
-            return RS_EXIT_USAGE;
-        }
-        rc = kind == 'u' ? rs_conf_junit(f, run, &err) : rs_conf_html(f, run, &err);
-        if (fclose(f) != 0 && rc == RS_OK)
-            rc = rs_fail(&err, RS_E_IO, 0, path, "the report can be written", errno, 0, RS_NUM_GOT_ONLY);
-    }
-    if (rc != RS_OK) {
-        char t[256];
-        rs_err_format(&err, t, sizeof t);
-        fprintf(stderr, "remsim conform terminal: %s: %s\n", path, t);
-        return RS_EXIT_USAGE;
-    }
-    return RS_EXIT_OK;
 }
 
 enum {
@@ -212,13 +188,7 @@ int cmd_conform_terminal(int argc, char **argv)
         return RS_EXIT_USAGE;
     }
     rs_conf_set_command_line(run, argc, argv);
-    int rc = RS_EXIT_OK;
-    if (json)
-        rc |= write_view(json, run, 'j');
-    if (junit)
-        rc |= write_view(junit, run, 'u');
-    if (html)
-        rc |= write_view(html, run, 'h');
+    int rc = conf_write_views("conform terminal", run, json, junit, html);
     rs_err err;
     fprintf(stdout, "terminal: %llu s driven, %llu CAN frames, %llu frames received, %llu answers, "
                     "%llu connections, %llu seconds reported, %llu samples compared%s\n",
