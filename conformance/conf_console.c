@@ -90,7 +90,7 @@ rs_code rs_conf_console(FILE *f, const rs_conf_run *run, bool all, rs_err *err)
         }
         fputs("    ", f);
         plain(f, v->vin);
-        fprintf(f, "  %llu errors, %llu warnings:", (unsigned long long)v->n_sev[RS_SEV_ERROR],
+        fprintf(f, "  errors %llu, warnings %llu, failed:", (unsigned long long)v->n_sev[RS_SEV_ERROR],
                 (unsigned long long)v->n_sev[RS_SEV_WARN]);
         for (unsigned k = 0; k < RS_CASE_COUNT; k++)
             if (v->failed_cases[k / 64] >> (k % 64) & 1)
