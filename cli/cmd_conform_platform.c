@@ -1,7 +1,7 @@
 /* remsim conform platform: the platform suite (conformance/platform_*.c)
  * on the command line.  A line per case file on stderr as it ends; the
  * reports asked for; the console summary last on stdout.
- * docs/conformance.md ("Certifying a platform") documents every option. */
+ * docs/conformance-platform.md documents every option. */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>

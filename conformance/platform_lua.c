@@ -1,5 +1,5 @@
 /* The Lua API of the platform suite: what a case file sees
- * (docs/conformance.md, "Writing a platform case").
+ * (docs/conformance-platform.md, "Writing a case").
  *
  *   connect([{link = "target"|"platform", timeout_ms = N}]) -> conn | nil, why
  *   conn:send(bytes | frame)               all of it, one write (coalesced if several frames)
@@ -680,6 +680,28 @@ static const uint8_t *bytes_arg(lua_State *L, int idx, size_t *n)
     return (const uint8_t *)luaL_checklstring(L, idx, n);
 }
 
+/* Counts the whole frames (start pair, length, BCC) in bytes a case sends,
+ * for the report's traffic: the cases send frames, garbage and broken
+ * frames mixed, so only what a checking reassembler would take counts.  A
+ * frame split over several send calls is not seen (the storm's half
+ * logins are not frames anyway). */
+static void count_sent(rs_conf_traffic *tr, const uint8_t *p, size_t n)
+{
+    size_t i = 0;
+    while (i + RS_FRAME_OVERHEAD <= n) {
+        if (p[i] == p[i + 1] && (p[i] == 0x23 || p[i] == 0x7E)) {
+            size_t total = RS_FRAME_OVERHEAD + ((size_t)p[i + 22] << 8 | p[i + 23]);
+            if (i + total <= n && rs_bcc(p + i + 2, total - 3) == p[i + total - 1]) {
+                tr->frames++;
+                tr->frames_by_cmd[p[i + 2]]++;
+                i += total;
+                continue;
+            }
+        }
+        i++;
+    }
+}
+
 static int send_common(lua_State *L, pf_conn *c, const uint8_t *p, size_t n, unsigned split, unsigned delay,
                        bool wait)
 {
@@ -691,6 +713,7 @@ static int send_common(lua_State *L, pf_conn *c, const uint8_t *p, size_t n, uns
         lua_pushstring(L, why);
         return 2;
     }
+    count_sent(&cs->s->run->traffic, p, n);
     if (wait) {
         bool ok = pf_conn_flush(c, cs->deadline_ms);
         if (cs->timed_out)

@@ -3,8 +3,8 @@
  * GB 17691 defines almost no answers, so a platform's silence says nothing
  * about whether it kept a report.  --oracle lets the user plug in a way to
  * ask: a command, or a Lua hook file (a value ending in ".lua" that names a
- * file).  Both speak the same protocol (docs/conformance.md, "The oracle"):
- * a query is one JSON object, the answer one JSON object.
+ * file).  Both speak the same protocol (docs/conformance-platform.md,
+ * "The oracle"): a query is one JSON object, the answer one JSON object.
  *
  *   command    /bin/sh -c CMD per query: the query on stdin (one line), the
  *              answer on stdout; exit status 0.  Killed (its process group)

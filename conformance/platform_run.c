@@ -243,7 +243,7 @@ static void progress_line(const pf_suite *s, const char *file, const case_file *
     fflush(out);
 }
 
-/* Runs one file; returns false for a script error. */
+/* Runs one file; a script error is counted in st->script_errors. */
 static void run_file(pf_suite *s, const char *dir, const char *file)
 {
     const rs_platform_opts *o = s->o;
