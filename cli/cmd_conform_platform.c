@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli/commands.h"
+#include "cli/conf_views.h"
 #include "remsim/conform.h"
 #include "remsim/conform_platform.h"
 
@@ -107,31 +108,6 @@ static int bad(const char *opt, const char *arg, const char *want)
 {
     fprintf(stderr, "remsim conform platform: %s '%s': %s\n", opt, arg ? arg : "", want);
     return RS_EXIT_USAGE;
-}
-
-static int write_view(const char *path, const rs_conf_run *run, int kind)
-{
-    rs_err err;
-    rs_code rc;
-    if (kind == 'j') {
-        rc = rs_conf_save(run, path, &err);
-    } else {
-        FILE *f = fopen(path, "w");
-        if (!f) {
-            fprintf(stderr, "remsim conform platform: %s: %s\n", path, strerror(errno));
-            return RS_EXIT_USAGE;
-        }
-        rc = kind == 'u' ? rs_conf_junit(f, run, &err) : rs_conf_html(f, run, &err);
-        if (fclose(f) != 0 && rc == RS_OK)
-            rc = rs_fail(&err, RS_E_IO, 0, path, "the report can be written", errno, 0, RS_NUM_GOT_ONLY);
-    }
-    if (rc != RS_OK) {
-        char t[256];
-        rs_err_format(&err, t, sizeof t);
-        fprintf(stderr, "remsim conform platform: %s: %s\n", path, t);
-        return RS_EXIT_USAGE;
-    }
-    return RS_EXIT_OK;
 }
 
 int cmd_conform_platform(int argc, char **argv)
@@ -296,13 +272,7 @@ int cmd_conform_platform(int argc, char **argv)
         rs_conf_free(run);
         return RS_EXIT_USAGE;
     }
-    int code = RS_EXIT_OK;
-    if (json)
-        code |= write_view(json, run, 'j');
-    if (junit)
-        code |= write_view(junit, run, 'u');
-    if (html)
-        code |= write_view(html, run, 'h');
+    int code = conf_write_views("conform platform", run, json, junit, html);
     rs_conf_console(stdout, run, all, &err);
     if (st.script_errors)
         fprintf(stderr, "remsim conform platform: %u case script%s ended in an error (see above): their cases "

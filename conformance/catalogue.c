@@ -114,7 +114,7 @@ static const rs_conf_case cases[RS_CASE_COUNT] = {
     [RS_CASE_P_ANSWER_CMD] = { "5/p-answer-command", "answers carry the request's command", "§5", TP, PLA, E, NULL,
                                "An answer has the command id and VIN of the frame it answers." },
     [RS_CASE_P_TIMECAL_ANSWER] = { "8/p-timecal-answer", "time calibration answered in time", "§8", TP, PLA, E, NULL,
-                                   "A 0x05 request is answered with a 6-byte time within the set time (3 s)." },
+                                   "A 0x05 request is answered with a 6-byte time within --timecal-limit (default 1 s)." },
     [RS_CASE_P_TIMECAL_TRUE] = { "8/p-timecal-accuracy", "answered time is true", "§8", TP, PLA, E, NULL,
                                  "The time in the 0x05 answer is within 1 s of true GMT+8 time." },
     [RS_CASE_P_ACTIVATION] = { "9.3/p-activation-answer", "activation answered", "§9.3", HJ, PLA, E, NULL,
