@@ -180,6 +180,18 @@ static uint32_t take_entry(serve_keys *k)
     return n;
 }
 
+/* The VIN is held by `e`.  When `e` holds our chip too, this is the same
+ * terminal registering twice: say CHIP_TAKEN, as the chip lookup would
+ * have, had the other process published its entry a moment earlier.
+ * Without this the answer to a repeated activation raced on two workers
+ * would depend on timing (already activated, or VIN error). */
+static serve_keys_add_result vin_taken(const serve_key_entry *e, const uint8_t *chip)
+{
+    if (chip && matches(e, true, chip))
+        return SERVE_KEYS_CHIP_TAKEN;
+    return SERVE_KEYS_VIN_TAKEN;
+}
+
 serve_keys_add_result serve_keys_add(serve_keys *k, const uint8_t vin[RS_VIN_LEN], const uint8_t *chip,
                                      const rs_sm2_key *key, const rs_time *act_time, int64_t now_ms, uint8_t source,
                                      const serve_key_entry **existing)
@@ -192,7 +204,7 @@ serve_keys_add_result serve_keys_add(serve_keys *k, const uint8_t vin[RS_VIN_LEN
     if (chip && (*existing = serve_keys_find_chip(k, chip)))
         return SERVE_KEYS_CHIP_TAKEN;
     if ((*existing = lookup(k, false, vin, 1u << SERVE_KEY_PENDING | 1u << SERVE_KEY_LIVE)))
-        return SERVE_KEYS_VIN_TAKEN;
+        return vin_taken(*existing, chip);
     uint32_t idx = take_entry(k);
     if (idx == UINT32_MAX) {
         atomic_fetch_add_explicit(&k->full, 1, memory_order_relaxed);
@@ -216,7 +228,7 @@ serve_keys_add_result serve_keys_add(serve_keys *k, const uint8_t vin[RS_VIN_LEN
     }
     if ((*existing = claim(k, false, vin, idx))) {
         atomic_store_explicit(&e->state, SERVE_KEY_DEAD, memory_order_release);
-        return SERVE_KEYS_VIN_TAKEN;
+        return vin_taken(*existing, chip);
     }
     atomic_store_explicit(&e->state, SERVE_KEY_LIVE, memory_order_release);
     return SERVE_KEYS_ADDED;
