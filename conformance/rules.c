@@ -31,6 +31,9 @@ void rs_rules_free(rs_rules *r)
         free(r->vins[i].iv);
     free(r->vins);
     free(r->slots);
+    for (uint32_t i = 0; i < r->n_sources; i++)
+        free(r->sources[i]);
+    free(r->sources);
     free(r->msg);
     free(r);
 }
@@ -102,6 +105,28 @@ rules_vin *rules_vin_get(rs_rules *r, const uint8_t vin[RS_VIN_LEN])
 }
 
 /* --- evidence --- */
+
+uint32_t rules_source_keep(rs_rules *r, const char *text)
+{
+    for (uint32_t i = 0; i < r->n_sources; i++)
+        if (!strcmp(r->sources[i], text))
+            return i;
+    if (r->n_sources == r->cap_sources) {
+        uint32_t cap = r->cap_sources ? 2 * r->cap_sources : 8;
+        char **grown = realloc(r->sources, cap * sizeof *grown);
+        if (!grown)
+            return UINT32_MAX;
+        r->sources = grown;
+        r->cap_sources = cap;
+    }
+    char *copy = strdup(text);
+    if (!copy)
+        return UINT32_MAX;
+    r->sources[r->n_sources] = copy;
+    return r->n_sources++;
+}
+
+const char *rules_source_text(const rs_rules *r, uint32_t id) { return id < r->n_sources ? r->sources[id] : ""; }
 
 void rules_ref(const rs_rules *r, rs_conf_ref *ref, const uint8_t *frame, size_t len, const rs_rules_src *src)
 {

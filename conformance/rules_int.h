@@ -8,10 +8,13 @@
 #define RULES_MAX_GAPS 16
 #define RULES_NO_TIME INT64_MIN
 
-/* A missing run of report serials, with where the jump was seen. */
+/* A missing run of report serials, with where the jump was seen (its
+ * source as an index into rs_rules.sources: a gap is judged at the end of
+ * the input, when the frame's own source text is long gone). */
 typedef struct rules_gap {
     uint16_t lo, hi;
-    uint64_t line, packet;
+    uint32_t source;              /* index into rs_rules.sources, UINT32_MAX: none */
+    uint64_t line, packet, offset;
     int64_t time_ms;
 } rules_gap;
 
@@ -59,9 +62,18 @@ struct rs_rules {
     uint32_t n_vins, cap_vins, slots_cap;
     rules_vin *vins;
     uint32_t *slots;              /* index + 1 */
+    /* source texts kept for findings judged later (gaps): few, one per
+     * input or flow that had one, so a linear search is enough */
+    char **sources;
+    uint32_t n_sources, cap_sources;
 };
 
 rules_vin *rules_vin_get(rs_rules *r, const uint8_t vin[RS_VIN_LEN]);
+
+/* The index of a kept copy of `text` (added when new); UINT32_MAX when
+ * memory runs out (the finding then names no source). */
+uint32_t rules_source_keep(rs_rules *r, const char *text);
+const char *rules_source_text(const rs_rules *r, uint32_t id);
 
 /* Evidence for a finding at this frame. */
 void rules_ref(const rs_rules *r, rs_conf_ref *ref, const uint8_t *frame, size_t len, const rs_rules_src *src);

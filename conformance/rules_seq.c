@@ -57,8 +57,10 @@ static void gap_finding(rs_rules *r, rules_vin *v, const rules_gap *g)
 {
     rs_conf_ref ref;
     rs_conf_ref_init(&ref);
+    snprintf(ref.source, sizeof ref.source, "%s", rules_source_text(r, g->source));
     ref.line = g->line;
     ref.packet = g->packet;
+    ref.offset = g->offset;
     ref.time_ms = g->time_ms;
     snprintf(ref.vin, sizeof ref.vin, "%s", v->text);
     if (g->lo == g->hi)
@@ -81,7 +83,7 @@ static void gaps_flush(rs_rules *r, rules_vin *v)
 
 static void gap_add(rs_rules *r, rules_vin *v, uint16_t lo, uint16_t hi, const rs_conf_ref *ref)
 {
-    rules_gap g = { lo, hi, ref->line, ref->packet, ref->time_ms };
+    rules_gap g = { lo, hi, rules_source_keep(r, ref->source), ref->line, ref->packet, ref->offset, ref->time_ms };
     if (v->n_gaps == RULES_MAX_GAPS) {
         gap_finding(r, v, &v->gaps[0]); /* the oldest is judged now */
         memmove(v->gaps, v->gaps + 1, (RULES_MAX_GAPS - 1) * sizeof g);

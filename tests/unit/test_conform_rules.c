@@ -182,12 +182,19 @@ static void test_report_serial_gap(void **state)
         login(f, T0, 1);
         report(f, RS_CMD_REALTIME, T0 + 1, 1, 10);
         report(f, RS_CMD_REALTIME, T0 + 11, 2, 10);
+        /* the gap is judged at the end: its evidence must still name the
+         * source of the jump, though the caller's text has changed since */
+        char source[] = "jump.log";
+        f->src.source = source;
         report(f, RS_CMD_REALTIME, T0 + 21, 4, 10); /* 3 skipped */
+        memcpy(source, "next", 4);
+        report(f, RS_CMD_REALTIME, T0 + 31, 5, 10);
         const rs_conf_case_result *c = finish(f, RS_CASE_REPORT_SERIAL);
         assert_int_equal(c->n_sev[strict ? RS_SEV_ERROR : RS_SEV_WARN], 1);
         assert_int_equal(c->verdict, strict ? RS_VERDICT_FAIL : RS_VERDICT_PASS);
         assert_non_null(strstr(c->evidence[0].text, "serial 3 was skipped"));
         assert_int_equal(c->evidence[0].ref.line, 4);
+        assert_string_equal(c->evidence[0].ref.source, "jump.log");
         fx_free(f);
     }
     /* the gap filled by a reissued packet: no finding */
