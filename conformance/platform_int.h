@@ -119,7 +119,14 @@ void pf_conn_close(pf_conn *c);
 void pf_case_close_all(pf_case *cs);
 const char *pf_conn_state(const pf_conn *c);   /* "open", "closed by the platform", "reset", ... */
 
-/* platform_wire.c: frames into out[cap]; *len; false + why on error. */
+/* platform_wire.c: each builder encodes one frame into a pf_built and
+ * returns true, or false with why filled. */
+#define PF_FRAME_CAP 4096            /* the largest frame a builder makes (a 10-sample HJ report is ~1 KB) */
+typedef struct pf_built {
+    uint8_t b[PF_FRAME_CAP];
+    size_t len;
+    char why[PF_ERR_TEXT];
+} pf_built;
 typedef struct pf_report_spec {
     uint8_t cmd;                     /* 0x02 or 0x03 */
     int64_t first_s;                 /* collect time of the first sample (Unix s) */
@@ -128,16 +135,11 @@ typedef struct pf_report_spec {
     bool obd;                        /* an OBD item first */
     double speed;                    /* km/h of every sample */
 } pf_report_spec;
-bool pf_wire_login(pf_suite *s, const uint8_t vin[RS_VIN_LEN], uint16_t serial, int64_t t_s, uint8_t *out,
-                   size_t cap, size_t *len, char *why, size_t wcap);
-bool pf_wire_logout(pf_suite *s, const uint8_t vin[RS_VIN_LEN], uint16_t serial, int64_t t_s, uint8_t *out,
-                    size_t cap, size_t *len, char *why, size_t wcap);
-bool pf_wire_report(pf_suite *s, const uint8_t vin[RS_VIN_LEN], const pf_report_spec *r, uint8_t *out,
-                    size_t cap, size_t *len, char *why, size_t wcap);
-bool pf_wire_timecal(pf_suite *s, const uint8_t vin[RS_VIN_LEN], uint8_t *out, size_t cap, size_t *len,
-                     char *why, size_t wcap);
-bool pf_wire_heartbeat(pf_suite *s, const uint8_t vin[RS_VIN_LEN], int64_t t_s, uint8_t *out, size_t cap,
-                       size_t *len, char *why, size_t wcap);
+bool pf_wire_login(pf_suite *s, const uint8_t vin[RS_VIN_LEN], uint16_t serial, int64_t t_s, pf_built *out);
+bool pf_wire_logout(pf_suite *s, const uint8_t vin[RS_VIN_LEN], uint16_t serial, int64_t t_s, pf_built *out);
+bool pf_wire_report(pf_suite *s, const uint8_t vin[RS_VIN_LEN], const pf_report_spec *r, pf_built *out);
+bool pf_wire_timecal(pf_suite *s, const uint8_t vin[RS_VIN_LEN], pf_built *out);
+bool pf_wire_heartbeat(pf_suite *s, const uint8_t vin[RS_VIN_LEN], pf_built *out);
 typedef struct pf_act_spec {
     const uint8_t *body_vin;         /* NULL: the header VIN */
     uint8_t chip[RS_CHIP_ID_LEN];
@@ -145,9 +147,9 @@ typedef struct pf_act_spec {
     bool no_sig;
 } pf_act_spec;
 bool pf_wire_activation(pf_suite *s, const uint8_t vin[RS_VIN_LEN], const pf_act_spec *a, int64_t t_s,
-                        uint8_t *out, size_t cap, size_t *len, char *why, size_t wcap);
+                        pf_built *out);
 bool pf_wire_plat_login(pf_suite *s, const char *id, uint16_t serial, const char *user, const char *password,
-                        int64_t t_s, uint8_t *out, size_t cap, size_t *len, char *why, size_t wcap);
+                        int64_t t_s, pf_built *out);
 /* Any command with any data unit, sealed under profile p (unknown commands). */
 bool pf_wire_frame(const rs_profile *p, uint8_t cmd, uint8_t resp, const uint8_t vin[RS_VIN_LEN],
                    const uint8_t *data, size_t n, uint8_t *out, size_t cap, size_t *len, char *why, size_t wcap);

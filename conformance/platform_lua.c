@@ -40,7 +40,6 @@
 #include "remsim/vin.h"
 
 #define CONN_MT "remsim.platform.conn"
-#define FRAME_CAP 4096
 
 static pf_case *case_of(lua_State *L)
 {
@@ -383,12 +382,20 @@ static void opt_vin(lua_State *L, int t, const char *k, uint8_t vin[RS_VIN_LEN])
     memcpy(vin, b, RS_VIN_LEN);
 }
 
-static int push_bytes(lua_State *L, bool ok, const uint8_t *out, size_t len, const char *why)
+/* The frame a builder made, as a Lua string, or its error raised. */
+static int push_built(lua_State *L, bool ok, const pf_built *f)
 {
     if (!ok)
-        return luaL_error(L, "%s", why);
-    lua_pushlstring(L, (const char *)out, len);
+        return luaL_error(L, "%s", f->why);
+    lua_pushlstring(L, (const char *)f->b, f->len);
     return 1;
+}
+
+/* The builders' argument: a table with the VIN in field vin. */
+static void args_vin(lua_State *L, uint8_t vin[RS_VIN_LEN])
+{
+    luaL_checktype(L, 1, LUA_TTABLE);
+    opt_vin(L, 1, "vin", vin);
 }
 
 static int l_wire_vin(lua_State *L)
@@ -405,35 +412,28 @@ static int64_t now_s(void) { return pf_wall_ms() / 1000; }
 static int l_wire_login(lua_State *L)
 {
     pf_case *cs = case_of(L);
-    luaL_checktype(L, 1, LUA_TTABLE);
-    uint8_t vin[RS_VIN_LEN], out[FRAME_CAP];
-    opt_vin(L, 1, "vin", vin);
-    size_t len;
-    char why[PF_ERR_TEXT];
-    bool ok = pf_wire_login(cs->s, vin, (uint16_t)opt_int(L, 1, "serial", 1), opt_int(L, 1, "time", now_s()), out,
-                            sizeof out, &len, why, sizeof why);
-    return push_bytes(L, ok, out, len, why);
+    uint8_t vin[RS_VIN_LEN];
+    args_vin(L, vin);
+    pf_built f;
+    bool ok = pf_wire_login(cs->s, vin, (uint16_t)opt_int(L, 1, "serial", 1), opt_int(L, 1, "time", now_s()), &f);
+    return push_built(L, ok, &f);
 }
 
 static int l_wire_logout(lua_State *L)
 {
     pf_case *cs = case_of(L);
-    luaL_checktype(L, 1, LUA_TTABLE);
-    uint8_t vin[RS_VIN_LEN], out[FRAME_CAP];
-    opt_vin(L, 1, "vin", vin);
-    size_t len;
-    char why[PF_ERR_TEXT];
-    bool ok = pf_wire_logout(cs->s, vin, (uint16_t)opt_int(L, 1, "serial", 1), opt_int(L, 1, "time", now_s()),
-                             out, sizeof out, &len, why, sizeof why);
-    return push_bytes(L, ok, out, len, why);
+    uint8_t vin[RS_VIN_LEN];
+    args_vin(L, vin);
+    pf_built f;
+    bool ok = pf_wire_logout(cs->s, vin, (uint16_t)opt_int(L, 1, "serial", 1), opt_int(L, 1, "time", now_s()), &f);
+    return push_built(L, ok, &f);
 }
 
 static int l_wire_report(lua_State *L)
 {
     pf_case *cs = case_of(L);
-    luaL_checktype(L, 1, LUA_TTABLE);
-    uint8_t vin[RS_VIN_LEN], out[FRAME_CAP];
-    opt_vin(L, 1, "vin", vin);
+    uint8_t vin[RS_VIN_LEN];
+    args_vin(L, vin);
     pf_report_spec r;
     r.cmd = opt_bool(L, 1, "reissue", false) ? RS_CMD_REISSUE : RS_CMD_REALTIME;
     r.samples = (unsigned)opt_int(L, 1, "samples", 1);
@@ -441,42 +441,33 @@ static int l_wire_report(lua_State *L)
     r.serial = (uint16_t)opt_int(L, 1, "serial", 1);
     r.obd = opt_bool(L, 1, "obd", false);
     r.speed = opt_num(L, 1, "speed", 50);
-    size_t len;
-    char why[PF_ERR_TEXT];
-    bool ok = pf_wire_report(cs->s, vin, &r, out, sizeof out, &len, why, sizeof why);
-    return push_bytes(L, ok, out, len, why);
+    pf_built f;
+    return push_built(L, pf_wire_report(cs->s, vin, &r, &f), &f);
 }
 
 static int l_wire_timecal(lua_State *L)
 {
     pf_case *cs = case_of(L);
-    luaL_checktype(L, 1, LUA_TTABLE);
-    uint8_t vin[RS_VIN_LEN], out[FRAME_CAP];
-    opt_vin(L, 1, "vin", vin);
-    size_t len;
-    char why[PF_ERR_TEXT];
-    bool ok = pf_wire_timecal(cs->s, vin, out, sizeof out, &len, why, sizeof why);
-    return push_bytes(L, ok, out, len, why);
+    uint8_t vin[RS_VIN_LEN];
+    args_vin(L, vin);
+    pf_built f;
+    return push_built(L, pf_wire_timecal(cs->s, vin, &f), &f);
 }
 
 static int l_wire_heartbeat(lua_State *L)
 {
     pf_case *cs = case_of(L);
-    luaL_checktype(L, 1, LUA_TTABLE);
-    uint8_t vin[RS_VIN_LEN], out[FRAME_CAP];
-    opt_vin(L, 1, "vin", vin);
-    size_t len;
-    char why[PF_ERR_TEXT];
-    bool ok = pf_wire_heartbeat(cs->s, vin, now_s(), out, sizeof out, &len, why, sizeof why);
-    return push_bytes(L, ok, out, len, why);
+    uint8_t vin[RS_VIN_LEN];
+    args_vin(L, vin);
+    pf_built f;
+    return push_built(L, pf_wire_heartbeat(cs->s, vin, &f), &f);
 }
 
 static int l_wire_activation(lua_State *L)
 {
     pf_case *cs = case_of(L);
-    luaL_checktype(L, 1, LUA_TTABLE);
-    uint8_t vin[RS_VIN_LEN], body[RS_VIN_LEN], out[FRAME_CAP];
-    opt_vin(L, 1, "vin", vin);
+    uint8_t vin[RS_VIN_LEN], body[RS_VIN_LEN];
+    args_vin(L, vin);
     pf_act_spec a;
     memset(&a, 0, sizeof a);
     lua_getfield(L, 1, "body_vin");
@@ -493,11 +484,8 @@ static int l_wire_activation(lua_State *L)
     memcpy(a.chip, chip, RS_CHIP_ID_LEN);
     a.key_seed = (uint64_t)opt_int(L, 1, "key_seed", (lua_Integer)cs->s->o->seed);
     a.no_sig = opt_bool(L, 1, "unsigned", false);
-    size_t len;
-    char why[PF_ERR_TEXT];
-    bool ok = pf_wire_activation(cs->s, vin, &a, opt_int(L, 1, "time", now_s()), out, sizeof out, &len, why,
-                                 sizeof why);
-    return push_bytes(L, ok, out, len, why);
+    pf_built f;
+    return push_built(L, pf_wire_activation(cs->s, vin, &a, opt_int(L, 1, "time", now_s()), &f), &f);
 }
 
 static int l_wire_plat_login(lua_State *L)
@@ -509,20 +497,17 @@ static int l_wire_plat_login(lua_State *L)
     opt_str(L, 1, "id", o->plat_id, id, sizeof id);
     opt_str(L, 1, "user", o->plat_user, user, sizeof user);
     opt_str(L, 1, "password", o->plat_password, pw, sizeof pw);
-    uint8_t out[FRAME_CAP];
-    size_t len;
-    char why[PF_ERR_TEXT];
+    pf_built f;
     bool ok = pf_wire_plat_login(cs->s, id, (uint16_t)opt_int(L, 1, "serial", 1), user, pw,
-                                 opt_int(L, 1, "time", now_s()), out, sizeof out, &len, why, sizeof why);
-    return push_bytes(L, ok, out, len, why);
+                                 opt_int(L, 1, "time", now_s()), &f);
+    return push_built(L, ok, &f);
 }
 
 static int l_wire_frame(lua_State *L)
 {
     pf_case *cs = case_of(L);
-    luaL_checktype(L, 1, LUA_TTABLE);
     uint8_t vin[RS_VIN_LEN];
-    opt_vin(L, 1, "vin", vin);
+    args_vin(L, vin);
     lua_getfield(L, 1, "data");
     size_t n = 0;
     const char *data = lua_isnil(L, -1) ? "" : luaL_checklstring(L, -1, &n);

@@ -10,33 +10,43 @@
 #include "conformance/platform_int.h"
 #include "remsim/vin.h"
 
-static bool encode(pf_suite *s, const rs_profile *p, const rs_msg *m, bool sign, const uint8_t vin[RS_VIN_LEN],
-                   uint8_t *out, size_t cap, size_t *len, char *why, size_t wcap)
+/* Encodes m, signed with k when k is given (HJ 1239). */
+static bool seal(pf_suite *s, const rs_profile *p, const rs_msg *m, const rs_sm2_key *k, pf_built *out)
 {
     rs_err err;
     rs_code rc;
-    if (sign && p->proto == RS_PROTO_HJ1239) {
-        /* The chip ID and key of the played terminal follow from its VIN. */
-        uint8_t chip[RS_CHIP_ID_LEN];
-        memcpy(chip, "PF", 2);
-        memcpy(chip + 2, vin + 3, RS_CHIP_ID_LEN - 2);
-        rs_sm2_key k;
-        if (!pf_wire_key(s, vin, chip, s->o->seed, &k)) {
-            snprintf(why, wcap, "no SM2 signer available for the HJ frame");
-            return false;
-        }
-        rs_sm2_signer sg = { s->sm2, &k };
-        rc = rs_msg_encode_signed(p, m, rs_sm2_sign_hook, &sg, out, cap, len, &err);
+    if (k) {
+        rs_sm2_signer sg = { s->sm2, k };
+        rc = rs_msg_encode_signed(p, m, rs_sm2_sign_hook, &sg, out->b, sizeof out->b, &out->len, &err);
     } else {
-        rc = rs_msg_encode(p, m, out, cap, len, &err);
+        rc = rs_msg_encode(p, m, out->b, sizeof out->b, &out->len, &err);
     }
     if (rc != RS_OK) {
         char t[200];
         rs_err_format(&err, t, sizeof t);
-        snprintf(why, wcap, "cannot encode the frame: %s", t);
+        snprintf(out->why, sizeof out->why, "cannot encode the frame: %s", t);
         return false;
     }
     return true;
+}
+
+/* Encodes m unsigned, or signed by the played terminal when the profile
+ * is HJ 1239 and the frame is one HJ signs (reports): its chip ID and key
+ * follow from its VIN. */
+static bool encode(pf_suite *s, const rs_profile *p, const rs_msg *m, bool sign, const uint8_t vin[RS_VIN_LEN],
+                   pf_built *out)
+{
+    if (!sign || p->proto != RS_PROTO_HJ1239)
+        return seal(s, p, m, NULL, out);
+    uint8_t chip[RS_CHIP_ID_LEN];
+    memcpy(chip, "PF", 2);
+    memcpy(chip + 2, vin + 3, RS_CHIP_ID_LEN - 2);
+    rs_sm2_key k;
+    if (!pf_wire_key(s, vin, chip, s->o->seed, &k)) {
+        snprintf(out->why, sizeof out->why, "no SM2 signer available for the HJ frame");
+        return false;
+    }
+    return seal(s, p, m, &k, out);
 }
 
 bool pf_wire_key(pf_suite *s, const uint8_t vin[RS_VIN_LEN], const uint8_t chip[RS_CHIP_ID_LEN], uint64_t seed,
@@ -65,8 +75,7 @@ void pf_wire_vin(pf_suite *s, uint8_t vin[RS_VIN_LEN])
         rs_vin_make("LRS", "PFPFP", 'R', 'A', n % 1000000u, vin); /* prefix checked at start: not reached */
 }
 
-bool pf_wire_login(pf_suite *s, const uint8_t vin[RS_VIN_LEN], uint16_t serial, int64_t t_s, uint8_t *out,
-                   size_t cap, size_t *len, char *why, size_t wcap)
+bool pf_wire_login(pf_suite *s, const uint8_t vin[RS_VIN_LEN], uint16_t serial, int64_t t_s, pf_built *out)
 {
     const rs_profile *p = &s->o->profile;
     rs_msg *m = s->scratch;
@@ -78,18 +87,17 @@ bool pf_wire_login(pf_suite *s, const uint8_t vin[RS_VIN_LEN], uint16_t serial, 
     l->n_subsys = 0;
     l->code_len = 0;
     l->codes = NULL;
-    return encode(s, p, m, false, vin, out, cap, len, why, wcap);
+    return encode(s, p, m, false, vin, out);
 }
 
-bool pf_wire_logout(pf_suite *s, const uint8_t vin[RS_VIN_LEN], uint16_t serial, int64_t t_s, uint8_t *out,
-                    size_t cap, size_t *len, char *why, size_t wcap)
+bool pf_wire_logout(pf_suite *s, const uint8_t vin[RS_VIN_LEN], uint16_t serial, int64_t t_s, pf_built *out)
 {
     const rs_profile *p = &s->o->profile;
     rs_msg *m = s->scratch;
     rs_msg_init(m, p, RS_MSG_LOGOUT, vin);
     m->u.logout.time = rs_time_from_unix(t_s);
     m->u.logout.serial = serial;
-    return encode(s, p, m, false, vin, out, cap, len, why, wcap);
+    return encode(s, p, m, false, vin, out);
 }
 
 static void fill_sample(rs_sample *smp, int64_t t, double speed, unsigned k)
@@ -118,16 +126,15 @@ static void fill_sample(rs_sample *smp, int64_t t, double speed, unsigned k)
     smp->v[RS_F_ODOMETER] = rs_val_ok(12345.6);
 }
 
-bool pf_wire_report(pf_suite *s, const uint8_t vin[RS_VIN_LEN], const pf_report_spec *r, uint8_t *out,
-                    size_t cap, size_t *len, char *why, size_t wcap)
+bool pf_wire_report(pf_suite *s, const uint8_t vin[RS_VIN_LEN], const pf_report_spec *r, pf_built *out)
 {
     const rs_profile *p = &s->o->profile;
     if (p->proto == RS_PROTO_GB32960) {
-        snprintf(why, wcap, "emission reports are not part of the gb32960 profile");
+        snprintf(out->why, sizeof out->why, "emission reports are not part of the gb32960 profile");
         return false;
     }
     if (r->samples < 1 || r->samples > 10 || (r->cmd != RS_CMD_REALTIME && r->cmd != RS_CMD_REISSUE)) {
-        snprintf(why, wcap, "a report carries 1 to 10 samples, command 0x02 or 0x03");
+        snprintf(out->why, sizeof out->why, "a report carries 1 to 10 samples, command 0x02 or 0x03");
         return false;
     }
     rs_msg *m = s->scratch;
@@ -167,43 +174,40 @@ bool pf_wire_report(pf_suite *s, const uint8_t vin[RS_VIN_LEN], const pf_report_
         it->serial = p->serial_style == RS_SERIAL_PER_ITEM ? (uint16_t)(r->serial + i) : r->serial;
     }
     rep->n_items = (uint8_t)k;
-    return encode(s, p, m, true, vin, out, cap, len, why, wcap);
+    return encode(s, p, m, true, vin, out);
 }
 
-bool pf_wire_timecal(pf_suite *s, const uint8_t vin[RS_VIN_LEN], uint8_t *out, size_t cap, size_t *len,
-                     char *why, size_t wcap)
+bool pf_wire_timecal(pf_suite *s, const uint8_t vin[RS_VIN_LEN], pf_built *out)
 {
     const rs_profile *p = &s->o->profile;
     rs_msg *m = s->scratch;
     rs_msg_init(m, p, RS_MSG_TIMECAL_REQ, vin);
-    return encode(s, p, m, false, vin, out, cap, len, why, wcap);
+    return encode(s, p, m, false, vin, out);
 }
 
-bool pf_wire_heartbeat(pf_suite *s, const uint8_t vin[RS_VIN_LEN], int64_t t_s, uint8_t *out, size_t cap,
-                       size_t *len, char *why, size_t wcap)
+bool pf_wire_heartbeat(pf_suite *s, const uint8_t vin[RS_VIN_LEN], pf_built *out)
 {
-    (void)t_s;
     const rs_profile *p = &s->o->profile;
     if (p->proto != RS_PROTO_GB32960) {
-        snprintf(why, wcap, "the heartbeat (0x07) is a gb32960 command");
+        snprintf(out->why, sizeof out->why, "the heartbeat (0x07) is a gb32960 command");
         return false;
     }
     rs_msg *m = s->scratch;
     rs_msg_init(m, p, RS_MSG_HEARTBEAT, vin);
-    return encode(s, p, m, false, vin, out, cap, len, why, wcap);
+    return encode(s, p, m, false, vin, out);
 }
 
 bool pf_wire_activation(pf_suite *s, const uint8_t vin[RS_VIN_LEN], const pf_act_spec *a, int64_t t_s,
-                        uint8_t *out, size_t cap, size_t *len, char *why, size_t wcap)
+                        pf_built *out)
 {
     const rs_profile *p = &s->o->profile;
     if (p->proto != RS_PROTO_HJ1239) {
-        snprintf(why, wcap, "activation (0x07) is an hj1239 command");
+        snprintf(out->why, sizeof out->why, "activation (0x07) is an hj1239 command");
         return false;
     }
     rs_sm2_key k;
     if (!pf_wire_key(s, vin, a->chip, a->key_seed, &k)) {
-        snprintf(why, wcap, "no SM2 key for the activation");
+        snprintf(out->why, sizeof out->why, "no SM2 key for the activation");
         return false;
     }
     rs_msg *m = s->scratch;
@@ -214,21 +218,7 @@ bool pf_wire_activation(pf_suite *s, const uint8_t vin[RS_VIN_LEN], const pf_act
     memcpy(act->pubkey, k.pub, RS_PUBKEY_LEN);
     memcpy(act->vin, a->body_vin ? a->body_vin : vin, RS_VIN_LEN);
     act->has_sig = false;
-    rs_err err;
-    rs_code rc;
-    if (a->no_sig) {
-        rc = rs_msg_encode(p, m, out, cap, len, &err);
-    } else {
-        rs_sm2_signer sg = { s->sm2, &k };
-        rc = rs_msg_encode_signed(p, m, rs_sm2_sign_hook, &sg, out, cap, len, &err);
-    }
-    if (rc != RS_OK) {
-        char t[200];
-        rs_err_format(&err, t, sizeof t);
-        snprintf(why, wcap, "cannot encode the activation: %s", t);
-        return false;
-    }
-    return true;
+    return seal(s, p, m, a->no_sig ? NULL : &k, out);
 }
 
 static void padded(uint8_t *dst, size_t n, const char *src)
@@ -239,7 +229,7 @@ static void padded(uint8_t *dst, size_t n, const char *src)
 }
 
 bool pf_wire_plat_login(pf_suite *s, const char *id, uint16_t serial, const char *user, const char *password,
-                        int64_t t_s, uint8_t *out, size_t cap, size_t *len, char *why, size_t wcap)
+                        int64_t t_s, pf_built *out)
 {
     const rs_profile *p = &s->plat_profile;
     uint8_t pid[RS_VIN_LEN];
@@ -252,7 +242,7 @@ bool pf_wire_plat_login(pf_suite *s, const char *id, uint16_t serial, const char
     padded(pl->user, sizeof pl->user, user);
     padded(pl->password, sizeof pl->password, password);
     pl->enc_rule = 0x01;
-    return encode(s, p, m, false, pid, out, cap, len, why, wcap);
+    return encode(s, p, m, false, pid, out);
 }
 
 bool pf_wire_frame(const rs_profile *p, uint8_t cmd, uint8_t resp, const uint8_t vin[RS_VIN_LEN],
