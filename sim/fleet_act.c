@@ -139,25 +139,14 @@ void fleet_act_connect(fleet_worker *w, fleet_truck *t)
     fleet_act *a = &t->act;
     if (a->state != LINK_DOWN || !w->o->activation)
         return;
-    int fd = fleet_socket_open(w, t);
-    if (fd < 0)
-        return;
     a->t_connect_us = fleet_wall_us();
     a->connect_deadline = fleet_vnow(w) + (int64_t)(w->o->connect_timeout_ms * w->o->speed);
-    ev_io_init(&a->io, on_act_io, fd, EV_WRITE);
-    a->state = LINK_CONNECTING;
-    if (connect(fd, (const struct sockaddr *)&w->o->national, sizeof w->o->national) == 0) {
-        act_connected(w, t);
-        return;
-    }
-    if (errno != EINPROGRESS) {
-        int e = errno;
-        a->state = LINK_DOWN;
-        close(fd);
-        rs_metrics_conn_failed(&w->m, rs_conn_fail_from_errno(e));
+    int rc = fleet_socket_connect(w, t, &w->o->national, &a->io, on_act_io);
+    if (rc < 0)
         return; /* the terminal asks again after its reconnect period */
-    }
-    ev_io_start(w->loop, &a->io);
+    a->state = LINK_CONNECTING;
+    if (rc > 0)
+        act_connected(w, t);
 }
 
 void fleet_act_send(fleet_worker *w, fleet_truck *t, const uint8_t *data, uint32_t len)

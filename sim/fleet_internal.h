@@ -98,8 +98,11 @@ uint64_t fleet_random(fleet_worker *w);
 /* Acts on the terminal output in w->out (frames, close, connect) and clears it. */
 void fleet_handle_out(fleet_worker *w, fleet_truck *t, int64_t now);
 
-/* Socket of a connection attempt (counted; -1 when it failed, counted too). */
-int fleet_socket_open(fleet_worker *w, const fleet_truck *t);
+/* A connection attempt of the truck (platform or activation link): its
+ * socket, then a non-blocking connect to addr: 1 connected, 0 under way
+ * (io started, watching for writability), -1 failed (counted). */
+int fleet_socket_connect(fleet_worker *w, const fleet_truck *t, const struct sockaddr_in *addr, ev_io *io,
+                         void (*cb)(struct ev_loop *, ev_io *, int));
 void fleet_link_connect(fleet_worker *w, fleet_truck *t);
 void fleet_link_send(fleet_worker *w, fleet_truck *t, const uint8_t *data, uint32_t len, uint8_t samples);
 /* failed: a connect that failed (counted by reason, backoff); tell: the

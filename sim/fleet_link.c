@@ -215,7 +215,7 @@ static void link_connected(fleet_worker *w, fleet_truck *t)
 /* A connection attempt's socket: non-blocking, no Nagle, bound to the
  * truck's source address when the plan has several.  -1 when it failed
  * (counted); the attempt is counted either way. */
-int fleet_socket_open(fleet_worker *w, const fleet_truck *t)
+static int socket_open(fleet_worker *w, const fleet_truck *t)
 {
     rs_metrics_count(&w->m, RS_C_CONNECTIONS_ATTEMPTED, 1);
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -240,32 +240,43 @@ int fleet_socket_open(fleet_worker *w, const fleet_truck *t)
     return fd;
 }
 
+/* Opens the truck's socket and starts a non-blocking connect to addr:
+ * 1 connected at once, 0 under way (io watches for writability), -1 failed
+ * (counted, no socket left). */
+int fleet_socket_connect(fleet_worker *w, const fleet_truck *t, const struct sockaddr_in *addr, ev_io *io,
+                         void (*cb)(struct ev_loop *, ev_io *, int))
+{
+    int fd = socket_open(w, t);
+    if (fd < 0)
+        return -1;
+    ev_io_init(io, cb, fd, EV_WRITE);
+    if (connect(fd, (const struct sockaddr *)addr, sizeof *addr) == 0)
+        return 1;
+    if (errno != EINPROGRESS) {
+        rs_metrics_conn_failed(&w->m, rs_conn_fail_from_errno(errno));
+        close(fd);
+        return -1;
+    }
+    ev_io_start(w->loop, io);
+    return 0;
+}
+
 void fleet_link_connect(fleet_worker *w, fleet_truck *t)
 {
     fleet_link *l = &t->link;
     if (l->state != LINK_DOWN)
         return;
-    int fd = fleet_socket_open(w, t);
-    if (fd < 0)
-        return;
     l->t_connect_us = fleet_wall_us();
     l->connect_deadline = fleet_vnow(w) + (int64_t)(w->o->connect_timeout_ms * w->o->speed);
-    ev_io_init(&l->io, on_io, fd, EV_WRITE);
-    l->state = LINK_CONNECTING;
-    if (connect(fd, (const struct sockaddr *)&w->o->target, sizeof w->o->target) == 0) {
-        link_connected(w, t);
-        return;
-    }
-    if (errno != EINPROGRESS) {
-        int e = errno;
-        l->state = LINK_DOWN;
-        close(fd);
-        rs_metrics_conn_failed(&w->m, rs_conn_fail_from_errno(e));
+    int rc = fleet_socket_connect(w, t, &w->o->target, &l->io, on_io);
+    if (rc < 0) {
         l->fails++;
         l->retry_at = fleet_vnow(w) + 1000;
         return;
     }
-    ev_io_start(w->loop, &l->io);
+    l->state = LINK_CONNECTING;
+    if (rc > 0)
+        link_connected(w, t);
 }
 
 static void release_hold(fleet_worker *w, fleet_truck *t)
