@@ -12,20 +12,9 @@ local function data(t)
   return P.can_report and t:make("report", { samples = 1 }) or t:make("login")
 end
 
-local function start(label)
-  local t = P.open(label)
-  if not t then return nil end
-  local ok, why = t:login()
-  if not ok then
-    fail("the login could not be sent: " .. tostring(why))
-    return nil
-  end
-  return t
-end
-
 local function bad_bcc()
   case "3.1/p-bad-bcc"
-  local t = start("bad-BCC terminal")
+  local t = P.session("bad-BCC terminal")
   if not t then return end
   local b1 = P.broken(data(t), "bcc")
   local ok, why = t:send(b1)
@@ -62,7 +51,7 @@ end
 
 local function bad_length()
   case "3.1/p-bad-length"
-  local t = start("bad-length terminal")
+  local t = P.session("bad-length terminal")
   if not t then return end
   -- one byte more than the frame holds: the platform waits for a byte that
   -- is the next frame's first; a checking parser rejects and resynchronises

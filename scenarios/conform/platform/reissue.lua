@@ -8,17 +8,8 @@ local P = require "platform"
 
 local function run()
   case "10/p-reissue"
-  if not P.can_report then
-    skip("SM2 signing is not available to this build: HJ 1239 reports are signed (§9.1)")
-    return
-  end
-  local t = P.open("reissuing terminal")
+  local t = P.session("reissuing terminal", { reports = true })
   if not t then return end
-  local ok, why = t:login()
-  if not ok then
-    fail("the login could not be sent: " .. tostring(why))
-    return
-  end
   local plan = { "report", "reissue", "reissue", "reissue", "report" }
   local re, all = {}, {}
   for i, kind in ipairs(plan) do

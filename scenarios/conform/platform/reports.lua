@@ -6,17 +6,8 @@ local P = require "platform"
 
 local function run()
   case "7/p-reports"
-  if not P.can_report then
-    skip("SM2 signing is not available to this build: HJ 1239 reports are signed (§9.1)")
-    return
-  end
-  local t = P.open("reporting terminal")
+  local t = P.session("reporting terminal", { reports = true })
   if not t then return end
-  local ok, why = t:login()
-  if not ok then
-    fail("the login could not be sent: " .. tostring(why))
-    return
-  end
   local recs = {}
   for _, o in ipairs { { samples = 10 }, { samples = 10, obd = true }, { samples = 1 } } do
     local r

@@ -12,17 +12,8 @@ local function run()
     skip("needs --oracle: GB 17691 defines no answer to a report, so only the platform can say what it stored")
     return
   end
-  if not P.can_report then
-    skip("SM2 signing is not available to this build: HJ 1239 reports are signed (§9.1)")
-    return
-  end
-  local t = P.open("storage terminal")
+  local t = P.session("storage terminal", { reports = true })
   if not t then return end
-  local ok, why = t:login()
-  if not ok then
-    fail("the login could not be sent: " .. tostring(why))
-    return
-  end
   local plan = { "report", "report", "report", "report", "reissue", "report", "reissue", "report", "report",
                  "report" }
   local recs = {}

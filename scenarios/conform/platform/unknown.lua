@@ -8,13 +8,8 @@ local P = require "platform"
 
 local function run()
   case "4/p-unknown-command"
-  local t = P.open("unknown-command terminal")
+  local t = P.session("unknown-command terminal")
   if not t then return end
-  local ok, why = t:login()
-  if not ok then
-    fail("the login could not be sent: " .. tostring(why))
-    return
-  end
   -- the login's time is a well-formed 6-byte time for the odd frames' data
   local stamp = t.sent[1].tbytes
   local odd = {}

@@ -20,6 +20,9 @@
 --                         P.check_stored / P.check_not_stored over lists
 --   P.accepted(t, sent, good, bad)  the verdict of an "accepted" case
 --   P.open(label)         P.terminal, or the current case fails
+--   P.session(label, {reports = true})  P.open, then a login; the case
+--                         fails (or, for reports the build cannot sign,
+--                         is skipped) and nil comes back when it cannot
 --   P.canary(beside)      a well-behaved terminal probed while another
 --                         connection misbehaves: 10/p-keeps-serving
 --
@@ -623,6 +626,27 @@ function P.open(label)
   local t, why = P.terminal { label = label }
   if not t then
     fail(why)
+  end
+  return t
+end
+
+P.NO_SIGNING = "SM2 signing is not available to this build: HJ 1239 reports are signed (§9.1)"
+
+-- A logged-in terminal of a case, or nil when the case has already been
+-- given its verdict: skipped (o.reports and no reports can be built here)
+-- or failed (no connection, or the login could not be sent).
+function P.session(label, o)
+  if o and o.reports and not P.can_report then
+    skip(P.NO_SIGNING)
+    return nil
+  end
+  local t = P.open(label)
+  if not t then return nil end
+  local ok, why = t:login()
+  if not ok then
+    fail("the login could not be sent: " .. tostring(why))
+    t:close()
+    return nil
   end
   return t
 end
