@@ -39,7 +39,7 @@ if [ ! -x "$remsim" ]; then
   echo "skipped: remsim binary not found at $remsim (set REMSIM or build it)"; exit 77
 fi
 
-tmp=$(mktemp -d /tmp/rs_confplat_XXXXXX)
+tmp=$(mktemp -d -t rs_confplat_XXXXXX)
 declare -A pid port
 cleanup() {
   for n in "${!pid[@]}"; do kill -9 -- "-${pid[$n]}" 2>/dev/null; done

@@ -13,7 +13,7 @@ if [ ! -d "$shared/traces/drive-cycles" ]; then
   exit 77
 fi
 export REMSIM_SHARED=$shared
-dir=$(mktemp -d /tmp/rs_fault_XXXXXX)
+dir=$(mktemp -d -t rs_fault_XXXXXX)
 serve_pid=
 cleanup() {
   [ -n "$serve_pid" ] && kill -9 -- "-$serve_pid" 2>/dev/null

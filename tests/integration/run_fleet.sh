@@ -10,7 +10,7 @@ if [ ! -d "$shared/traces/drive-cycles" ]; then
   exit 77
 fi
 export REMSIM_SHARED=$shared
-dir=$(mktemp -d /tmp/rs_runfleet_XXXXXX)
+dir=$(mktemp -d -t rs_runfleet_XXXXXX)
 trap 'rm -rf "$dir"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
 

@@ -13,7 +13,7 @@ if [ ! -d "$shared/traces/drive-cycles" ]; then
   exit 77
 fi
 export REMSIM_SHARED=$shared
-dir=$(mktemp -d /tmp/rs_runhj_XXXXXX)
+dir=$(mktemp -d -t rs_runhj_XXXXXX)
 trap 'rm -rf "$dir"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
 

@@ -22,7 +22,7 @@ if ! command -v python3 >/dev/null 2>&1; then
   echo "skipped: python3 not found"; exit 77
 fi
 export REMSIM_SHARED=$shared
-dir=$(mktemp -d /tmp/rs_tlsfleet_XXXXXX)
+dir=$(mktemp -d -t rs_tlsfleet_XXXXXX)
 serve_pid=
 cleanup() {
   [ -n "$serve_pid" ] && kill -9 -- "-$serve_pid" 2>/dev/null
