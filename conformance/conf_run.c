@@ -58,7 +58,7 @@ void rs_conf_free(rs_conf_run *run)
         return;
     free(run->cases[0].evidence);
     free(run->vins);
-    free(run->vin_slots);
+    rs_index_free(&run->vin_ix);
     rs_series_free(&run->traffic.series);
     free(run);
 }
@@ -83,30 +83,10 @@ bool rs_conf_add_input(rs_conf_run *run, const char *input)
 
 /* --- per-VIN table: open addressing over VIN text --- */
 
-static uint32_t vin_hash(const char *v)
+static uint32_t vin_hash(const void *ctx, uint32_t i)
 {
-    uint32_t h = 2166136261u;
-    for (; *v; v++)
-        h = (h ^ (uint8_t)*v) * 16777619u;
-    return h;
-}
-
-static bool vin_grow(rs_conf_run *run)
-{
-    uint32_t cap = run->vin_slots_cap ? run->vin_slots_cap * 2 : 64;
-    uint32_t *slots = calloc(cap, sizeof *slots);
-    if (!slots)
-        return false;
-    for (uint32_t i = 0; i < run->n_vins; i++) {
-        uint32_t h = vin_hash(run->vins[i].vin) & (cap - 1);
-        while (slots[h])
-            h = (h + 1) & (cap - 1);
-        slots[h] = i + 1;
-    }
-    free(run->vin_slots);
-    run->vin_slots = slots;
-    run->vin_slots_cap = cap;
-    return true;
+    const rs_conf_run *run = ctx;
+    return rs_hash_bytes(run->vins[i].vin, strlen(run->vins[i].vin));
 }
 
 rs_conf_vin *rs_conf_vin_get(rs_conf_run *run, const char *vin)
@@ -115,15 +95,12 @@ rs_conf_vin *rs_conf_vin_get(rs_conf_run *run, const char *vin)
         return NULL;
     char key[18];
     snprintf(key, sizeof key, "%s", vin);
-    if ((run->n_vins + 1) * 2 > run->vin_slots_cap && !vin_grow(run))
+    if (!rs_index_reserve(&run->vin_ix, run->n_vins, vin_hash, run))
         return NULL;
-    uint32_t mask = run->vin_slots_cap - 1, h = vin_hash(key) & mask;
-    while (run->vin_slots[h]) {
-        rs_conf_vin *v = &run->vins[run->vin_slots[h] - 1];
-        if (!strcmp(v->vin, key))
-            return v;
-        h = (h + 1) & mask;
-    }
+    uint32_t *s = rs_index_probe(&run->vin_ix, rs_hash_bytes(key, strlen(key)));
+    for (; *s; s = rs_index_step(&run->vin_ix, s))
+        if (!strcmp(run->vins[*s - 1].vin, key))
+            return &run->vins[*s - 1];
     if (run->n_vins == run->vins_cap) {
         uint32_t cap = run->vins_cap ? run->vins_cap * 2 : 64;
         rs_conf_vin *nv = realloc(run->vins, cap * sizeof *nv);
@@ -135,7 +112,7 @@ rs_conf_vin *rs_conf_vin_get(rs_conf_run *run, const char *vin)
     rs_conf_vin *v = &run->vins[run->n_vins];
     memset(v, 0, sizeof *v);
     memcpy(v->vin, key, sizeof key);
-    run->vin_slots[h] = ++run->n_vins;
+    *s = ++run->n_vins;
     return v;
 }
 

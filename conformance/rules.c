@@ -30,7 +30,7 @@ void rs_rules_free(rs_rules *r)
     for (uint32_t i = 0; i < r->n_vins; i++)
         free(r->vins[i].iv);
     free(r->vins);
-    free(r->slots);
+    rs_index_free(&r->vin_ix);
     for (uint32_t i = 0; i < r->n_sources; i++)
         free(r->sources[i]);
     free(r->sources);
@@ -50,43 +50,20 @@ uint64_t rs_rules_frames(const rs_rules *r) { return r->frames_up + r->frames_do
 
 /* --- per-VIN records --- */
 
-static uint32_t hash17(const uint8_t *v)
+static uint32_t vin_hash(const void *ctx, uint32_t i)
 {
-    uint32_t h = 2166136261u;
-    for (unsigned i = 0; i < RS_VIN_LEN; i++)
-        h = (h ^ v[i]) * 16777619u;
-    return h;
-}
-
-static bool grow_slots(rs_rules *r)
-{
-    uint32_t cap = r->slots_cap ? r->slots_cap * 2 : 64;
-    uint32_t *s = calloc(cap, sizeof *s);
-    if (!s)
-        return false;
-    for (uint32_t i = 0; i < r->n_vins; i++) {
-        uint32_t h = hash17(r->vins[i].vin) & (cap - 1);
-        while (s[h])
-            h = (h + 1) & (cap - 1);
-        s[h] = i + 1;
-    }
-    free(r->slots);
-    r->slots = s;
-    r->slots_cap = cap;
-    return true;
+    const rs_rules *r = ctx;
+    return rs_hash_bytes(r->vins[i].vin, RS_VIN_LEN);
 }
 
 rules_vin *rules_vin_get(rs_rules *r, const uint8_t vin[RS_VIN_LEN])
 {
-    if ((r->n_vins + 1) * 2 > r->slots_cap && !grow_slots(r))
+    if (!rs_index_reserve(&r->vin_ix, r->n_vins, vin_hash, r))
         return NULL;
-    uint32_t mask = r->slots_cap - 1, h = hash17(vin) & mask;
-    while (r->slots[h]) {
-        rules_vin *v = &r->vins[r->slots[h] - 1];
-        if (!memcmp(v->vin, vin, RS_VIN_LEN))
-            return v;
-        h = (h + 1) & mask;
-    }
+    uint32_t *s = rs_index_probe(&r->vin_ix, rs_hash_bytes(vin, RS_VIN_LEN));
+    for (; *s; s = rs_index_step(&r->vin_ix, s))
+        if (!memcmp(r->vins[*s - 1].vin, vin, RS_VIN_LEN))
+            return &r->vins[*s - 1];
     if (r->n_vins == r->cap_vins) {
         uint32_t cap = r->cap_vins ? r->cap_vins * 2 : 64;
         rules_vin *nv = realloc(r->vins, cap * sizeof *nv);
@@ -100,7 +77,7 @@ rules_vin *rules_vin_get(rs_rules *r, const uint8_t vin[RS_VIN_LEN])
     memcpy(v->vin, vin, RS_VIN_LEN);
     rs_framelog_vin_text(vin, v->text);
     v->last_live_t = RULES_NO_TIME;
-    r->slots[h] = ++r->n_vins;
+    *s = ++r->n_vins;
     return v;
 }
 

@@ -4,6 +4,7 @@
 #define REMSIM_RULES_INT_H
 
 #include "remsim/conform_rules.h"
+#include "remsim/index.h"
 
 #define RULES_MAX_GAPS 16
 #define RULES_NO_TIME INT64_MIN
@@ -59,9 +60,9 @@ struct rs_rules {
     rs_rules_keys keys;
     uint64_t frames_up, frames_down;
     uint64_t sig_nokey_frames;
-    uint32_t n_vins, cap_vins, slots_cap;
+    uint32_t n_vins, cap_vins;
     rules_vin *vins;
-    uint32_t *slots;              /* index + 1 */
+    rs_index vin_ix;              /* VIN -> vins[] */
     /* source texts kept for findings judged later (gaps): few, one per
      * input or flow that had one, so a linear search is enough */
     char **sources;

@@ -20,6 +20,7 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 
+#include "remsim/index.h"
 #include "remsim/framelog.h"
 #include "remsim/msg.h"
 #include "remsim/reasm.h"
@@ -52,8 +53,7 @@ typedef struct serve_vin_entry {
 typedef struct serve_vtab {
     serve_vin_entry *e;           /* dense, in order of arrival; index is stable */
     uint32_t n, cap;
-    uint32_t *slot;               /* open addressing, linear probing: entry index + 1, 0 empty */
-    uint32_t n_slots;             /* power of two, at least 2n */
+    rs_index ix;                  /* VIN -> entry (remsim/index.h) */
     uint64_t iv_bytes;            /* memory of the interval lists */
 } serve_vtab;
 

@@ -27,50 +27,23 @@ void serve_vtab_free(serve_vtab *t)
     for (uint32_t i = 0; i < t->n; i++)
         free(t->e[i].iv);
     free(t->e);
-    free(t->slot);
+    rs_index_free(&t->ix);
     memset(t, 0, sizeof *t);
 }
 
-static uint32_t hash_vin(const uint8_t vin[17])
+static uint32_t entry_hash(const void *ctx, uint32_t i)
 {
-    uint32_t h = 2166136261u; /* FNV-1a */
-    for (int i = 0; i < 17; i++) {
-        h ^= vin[i];
-        h *= 16777619u;
-    }
-    return h;
+    const serve_vtab *t = ctx;
+    return rs_hash_bytes(t->e[i].pub.vin, 17);
 }
 
 serve_vin_entry *serve_vtab_find(const serve_vtab *t, const uint8_t vin[17])
 {
-    if (t->n_slots == 0)
-        return NULL;
-    uint32_t mask = t->n_slots - 1;
-    for (uint32_t i = hash_vin(vin) & mask;; i = (i + 1) & mask) {
-        uint32_t s = t->slot[i];
-        if (s == 0)
-            return NULL;
-        if (!memcmp(t->e[s - 1].pub.vin, vin, 17))
-            return &t->e[s - 1];
-    }
-}
-
-static bool rehash(serve_vtab *t, uint32_t n_slots)
-{
-    uint32_t *slot = calloc(n_slots, sizeof *slot);
-    if (!slot)
-        return false;
-    uint32_t mask = n_slots - 1;
-    for (uint32_t k = 0; k < t->n; k++) {
-        uint32_t i = hash_vin(t->e[k].pub.vin) & mask;
-        while (slot[i])
-            i = (i + 1) & mask;
-        slot[i] = k + 1;
-    }
-    free(t->slot);
-    t->slot = slot;
-    t->n_slots = n_slots;
-    return true;
+    uint32_t *s = rs_index_probe(&t->ix, rs_hash_bytes(vin, 17));
+    for (; s && *s; s = rs_index_step(&t->ix, s))
+        if (!memcmp(t->e[*s - 1].pub.vin, vin, 17))
+            return &t->e[*s - 1];
+    return NULL;
 }
 
 serve_vin_entry *serve_vtab_get(serve_vtab *t, const uint8_t vin[17])
@@ -88,24 +61,22 @@ serve_vin_entry *serve_vtab_get(serve_vtab *t, const uint8_t vin[17])
         t->e = ne;
         t->cap = cap;
     }
-    /* Load factor at most 1/2: probes stay short. */
-    if ((uint64_t)(t->n + 1) * 2 > t->n_slots && !rehash(t, t->n_slots ? t->n_slots * 2 : 128))
+    if (!rs_index_reserve(&t->ix, t->n, entry_hash, t))
         return NULL;
+    uint32_t *s = rs_index_probe(&t->ix, rs_hash_bytes(vin, 17));
+    while (*s)
+        s = rs_index_step(&t->ix, s);
     e = &t->e[t->n];
     memset(e, 0, sizeof *e);
     memcpy(e->pub.vin, vin, 17);
     e->login_day = e->report_day = e->tamper_day = INT32_MIN;
-    uint32_t mask = t->n_slots - 1;
-    uint32_t i = hash_vin(vin) & mask;
-    while (t->slot[i])
-        i = (i + 1) & mask;
-    t->slot[i] = ++t->n;
+    *s = ++t->n;
     return e;
 }
 
 size_t serve_vtab_bytes(const serve_vtab *t)
 {
-    return (size_t)t->cap * sizeof *t->e + (size_t)t->n_slots * sizeof *t->slot + (size_t)t->iv_bytes;
+    return (size_t)t->cap * sizeof *t->e + rs_index_bytes(&t->ix) + (size_t)t->iv_bytes;
 }
 
 static bool iv_reserve(serve_vtab *t, serve_vin_entry *e)

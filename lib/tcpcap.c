@@ -1,6 +1,7 @@
 /* TCP streams out of pcap/pcapng files (tcpcap.h): link layer, IP and TCP
  * headers, then per-direction sequence ordering. */
 #include "remsim/tcpcap.h"
+#include "remsim/index.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -42,8 +43,7 @@ typedef struct reader {
     rs_tcpcap_stats *st;
     flow *flows;
     uint32_t n, cap;
-    uint32_t *slots;
-    uint32_t slots_cap;
+    rs_index ix;                  /* both directions of a flow -> flows[] */
     bool nomem;
 } reader;
 
@@ -68,23 +68,10 @@ static bool same_side(const flow *f, const uint8_t *x, uint16_t px, const uint8_
     return f->pa == px && f->pb == py && !memcmp(f->a, x, n) && !memcmp(f->b, y, n);
 }
 
-static bool grow(reader *r)
+static uint32_t flow_hash(const void *ctx, uint32_t i)
 {
-    uint32_t cap = r->slots_cap ? r->slots_cap * 2 : 256;
-    uint32_t *s = calloc(cap, sizeof *s);
-    if (!s)
-        return false;
-    for (uint32_t i = 0; i < r->n; i++) {
-        flow *f = &r->flows[i];
-        uint32_t h = key_hash(f->family, f->a, f->pa, f->b, f->pb) & (cap - 1);
-        while (s[h])
-            h = (h + 1) & (cap - 1);
-        s[h] = i + 1;
-    }
-    free(r->slots);
-    r->slots = s;
-    r->slots_cap = cap;
-    return true;
+    const flow *f = &((const reader *)ctx)->flows[i];
+    return key_hash(f->family, f->a, f->pa, f->b, f->pb);
 }
 
 static void addr_text(char *buf, size_t cap, uint8_t fam, const uint8_t *a, uint16_t port)
@@ -108,11 +95,11 @@ static flow *flow_get(reader *r, uint8_t fam, const uint8_t *x, uint16_t px, con
                       bool *fwd)
 {
     unsigned n = fam == 4 ? 4 : 16;
-    if ((r->n + 1) * 2 > r->slots_cap && !grow(r))
+    if (!rs_index_reserve(&r->ix, r->n, flow_hash, r))
         return NULL;
-    uint32_t mask = r->slots_cap - 1, h = key_hash(fam, x, px, y, py) & mask;
-    while (r->slots[h]) {
-        flow *f = &r->flows[r->slots[h] - 1];
+    uint32_t *s = rs_index_probe(&r->ix, key_hash(fam, x, px, y, py));
+    for (; *s; s = rs_index_step(&r->ix, s)) {
+        flow *f = &r->flows[*s - 1];
         if (f->family == fam) {
             if (same_side(f, x, px, y, py, n)) {
                 *fwd = true;
@@ -123,7 +110,6 @@ static flow *flow_get(reader *r, uint8_t fam, const uint8_t *x, uint16_t px, con
                 return f;
             }
         }
-        h = (h + 1) & mask;
     }
     if (r->n == r->cap) {
         uint32_t cap = r->cap ? r->cap * 2 : 64;
@@ -142,7 +128,7 @@ static flow *flow_get(reader *r, uint8_t fam, const uint8_t *x, uint16_t px, con
     f->pb = py;
     f->id = r->n + 1;
     set_text(f);
-    r->slots[h] = ++r->n;
+    *s = ++r->n;
     r->st->flows++;
     *fwd = true;
     return f;
@@ -419,7 +405,7 @@ static void free_reader(reader *r)
             }
         }
     free(r->flows);
-    free(r->slots);
+    rs_index_free(&r->ix);
 }
 
 rs_code rs_tcpcap_read(const char *path, rs_tcpcap_fn fn, void *ctx, rs_tcpcap_stats *st, rs_err *err)

@@ -62,6 +62,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "remsim/index.h"
 #include "remsim/error.h"
 #include "remsim/hist.h"
 #include "remsim/json.h"
@@ -268,8 +269,7 @@ typedef struct rs_conf_run {
     rs_conf_case_result cases[RS_CASE_COUNT];
     uint32_t n_vins, vins_cap;
     rs_conf_vin *vins;                /* in first-seen order */
-    uint32_t *vin_slots;              /* hash: index + 1, 0 empty */
-    uint32_t vin_slots_cap;
+    rs_index vin_ix;                  /* VIN -> vins[] (remsim/index.h) */
     uint64_t counts[RS_VERDICT_COUNT];   /* cases by verdict (after finish) */
     uint64_t vins_by_verdict[2];         /* pass, fail */
     rs_conf_traffic traffic;
