@@ -35,6 +35,7 @@
 #include "remsim/sm2.h"
 #include "remsim/term_keys.h"
 #include "remsim/terminal.h"
+#include "remsim/truck.h"
 #include "remsim/vehicle_can.h"
 
 #define HIL_RX_CAP 16384          /* reassembly buffer per connection: terminal frames are < 2 KiB */
@@ -116,8 +117,7 @@ typedef struct hil_vterm {
     int64_t ready_at[HIL_READY_MAX];
     rs_sample ready[HIL_READY_MAX];
     rs_term_obd ready_obd[HIL_READY_MAX];
-    uint8_t obd_have;             /* RS_OBD_HAVE_* bits heard so far (unknown until answered) */
-    rs_obd obd_known;             /* the slow OBD answers kept */
+    rs_truck_obd obd_known;       /* the slow OBD answers kept (unknown until answered) */
     int fd[RS_TERM_LINK_COUNT];   /* TCP: client sockets, -1 none */
     bool connecting[RS_TERM_LINK_COUNT];
     uint8_t *sendq[RS_TERM_LINK_COUNT];

@@ -8,6 +8,7 @@
 
 #include "conformance/hil_int.h"
 #include "remsim/ident.h"
+#include "remsim/truck.h"
 
 /* The sampler's 1 Hz sample: kept with the OBD snapshot of its instant
  * until the terminal takes it (after the frames being fed). */
@@ -23,38 +24,7 @@ static void on_sample(void *ctx, const rs_sample *s)
     vt->ready_at[i] = (int64_t)(vt->smp.instant_us / 1000u);
     rs_obd o;
     unsigned have = rs_sampler_obd(&vt->smp, &o);
-    /* Slow answers are kept once heard; unknown until then (0xFF strings). */
-    rs_obd *k = &vt->obd_known;
-    if (have & RS_OBD_HAVE_DM5) {
-        k->support = o.support;
-        k->readiness = o.readiness;
-    }
-    if (have & RS_OBD_HAVE_VIN)
-        memcpy(k->vin, o.vin, RS_VIN_LEN);
-    if (have & RS_OBD_HAVE_CAL) {
-        memcpy(k->calid, o.calid, RS_CALID_LEN);
-        memcpy(k->cvn, o.cvn, RS_CVN_LEN);
-    }
-    if (have & RS_OBD_HAVE_IUPR)
-        memcpy(k->iupr, o.iupr, RS_IUPR_LEN);
-    vt->obd_have |= (uint8_t)have;
-    o.support = (vt->obd_have & RS_OBD_HAVE_DM5) ? k->support : 0;
-    o.readiness = (vt->obd_have & RS_OBD_HAVE_DM5) ? k->readiness : 0;
-    if (vt->obd_have & RS_OBD_HAVE_VIN)
-        memcpy(o.vin, k->vin, RS_VIN_LEN);
-    else
-        memset(o.vin, 0xFF, RS_VIN_LEN);
-    if (vt->obd_have & RS_OBD_HAVE_CAL) {
-        memcpy(o.calid, k->calid, RS_CALID_LEN);
-        memcpy(o.cvn, k->cvn, RS_CVN_LEN);
-    } else {
-        memset(o.calid, 0xFF, RS_CALID_LEN);
-        memset(o.cvn, 0xFF, RS_CVN_LEN);
-    }
-    if (vt->obd_have & RS_OBD_HAVE_IUPR)
-        memcpy(o.iupr, k->iupr, RS_IUPR_LEN);
-    else
-        memset(o.iupr, 0, RS_IUPR_LEN);
+    rs_truck_obd_keep(&vt->obd_known, &o, have); /* slow answers kept once heard */
     rs_term_obd_set(&vt->ready_obd[i], &o);
 }
 

@@ -163,6 +163,42 @@ static void decoder_reset(rs_truck_bus *b, const rs_truck *k)
 
 /* The terminal's side: every frame through the J1939 receiver into the
  * sampler, then the sample at the end of the second and the OBD snapshot. */
+void rs_truck_obd_keep(rs_truck_obd *c, rs_obd *o, unsigned have)
+{
+    if (have & RS_OBD_HAVE_DM5) {
+        c->support = o->support;
+        c->readiness = o->readiness;
+    }
+    if (have & RS_OBD_HAVE_VIN)
+        memcpy(c->vin, o->vin, RS_VIN_LEN);
+    if (have & RS_OBD_HAVE_CAL) {
+        memcpy(c->calid, o->calid, RS_CALID_LEN);
+        memcpy(c->cvn, o->cvn, RS_CVN_LEN);
+    }
+    if (have & RS_OBD_HAVE_IUPR)
+        memcpy(c->iupr, o->iupr, RS_IUPR_LEN);
+    c->have |= (uint8_t)(have & (RS_OBD_HAVE_DM5 | RS_OBD_HAVE_VIN | RS_OBD_HAVE_CAL | RS_OBD_HAVE_IUPR));
+
+    /* Unknown until answered: 0xFF strings (§2.4), zero words and counters. */
+    o->support = (c->have & RS_OBD_HAVE_DM5) ? c->support : 0;
+    o->readiness = (c->have & RS_OBD_HAVE_DM5) ? c->readiness : 0;
+    if (c->have & RS_OBD_HAVE_VIN)
+        memcpy(o->vin, c->vin, RS_VIN_LEN);
+    else
+        memset(o->vin, 0xFF, RS_VIN_LEN);
+    if (c->have & RS_OBD_HAVE_CAL) {
+        memcpy(o->calid, c->calid, RS_CALID_LEN);
+        memcpy(o->cvn, c->cvn, RS_CVN_LEN);
+    } else {
+        memset(o->calid, 0xFF, RS_CALID_LEN);
+        memset(o->cvn, 0xFF, RS_CVN_LEN);
+    }
+    if (c->have & RS_OBD_HAVE_IUPR)
+        memcpy(o->iupr, c->iupr, RS_IUPR_LEN);
+    else
+        memset(o->iupr, 0, RS_IUPR_LEN);
+}
+
 static void terminal_second(rs_truck *k, rs_truck_bus *b, uint64_t t_end, rs_sample *got, rs_term_obd *tobd)
 {
     decoder_reset(b, k);
@@ -184,39 +220,7 @@ static void terminal_second(rs_truck *k, rs_truck_bus *b, uint64_t t_end, rs_sam
 
     rs_obd o;
     unsigned have = rs_dm_obd_fill(&b->smp.obd, t_end, &o);
-    rs_truck_obd *c = &k->obd;
-    if (have & RS_OBD_HAVE_DM5) {
-        c->support = o.support;
-        c->readiness = o.readiness;
-    }
-    if (have & RS_OBD_HAVE_VIN)
-        memcpy(c->vin, o.vin, RS_VIN_LEN);
-    if (have & RS_OBD_HAVE_CAL) {
-        memcpy(c->calid, o.calid, RS_CALID_LEN);
-        memcpy(c->cvn, o.cvn, RS_CVN_LEN);
-    }
-    if (have & RS_OBD_HAVE_IUPR)
-        memcpy(c->iupr, o.iupr, RS_IUPR_LEN);
-    c->have |= (uint8_t)(have & (RS_OBD_HAVE_DM5 | RS_OBD_HAVE_VIN | RS_OBD_HAVE_CAL | RS_OBD_HAVE_IUPR));
-
-    /* Unknown until answered: 0xFF strings (§2.4), zero words and counters. */
-    o.support = (c->have & RS_OBD_HAVE_DM5) ? c->support : 0;
-    o.readiness = (c->have & RS_OBD_HAVE_DM5) ? c->readiness : 0;
-    if (c->have & RS_OBD_HAVE_VIN)
-        memcpy(o.vin, c->vin, RS_VIN_LEN);
-    else
-        memset(o.vin, 0xFF, RS_VIN_LEN);
-    if (c->have & RS_OBD_HAVE_CAL) {
-        memcpy(o.calid, c->calid, RS_CALID_LEN);
-        memcpy(o.cvn, c->cvn, RS_CVN_LEN);
-    } else {
-        memset(o.calid, 0xFF, RS_CALID_LEN);
-        memset(o.cvn, 0xFF, RS_CVN_LEN);
-    }
-    if (c->have & RS_OBD_HAVE_IUPR)
-        memcpy(o.iupr, c->iupr, RS_IUPR_LEN);
-    else
-        memset(o.iupr, 0, RS_IUPR_LEN);
+    rs_truck_obd_keep(&k->obd, &o, have);
     rs_term_obd_set(tobd, &o);
 }
 

@@ -75,6 +75,12 @@ typedef struct rs_truck_obd {
     uint8_t iupr[RS_IUPR_LEN];
 } rs_truck_obd;
 
+/* A terminal's memory of the slow OBD answers (DM5, VI, DM19, DM20 come
+ * only when asked): keeps what o carries by the `have` bits of
+ * rs_dm_obd_fill, then fills o's slow fields from what was ever heard,
+ * unknown ones as 0xFF strings and zero words (§2.4). */
+void rs_truck_obd_keep(rs_truck_obd *c, rs_obd *o, unsigned have);
+
 typedef struct rs_truck {
     rs_scn_vehicle veh;
     rs_terminal term;
