@@ -70,28 +70,15 @@ static uint64_t send_bam(hil_vehicle *v, uint64_t t_us, uint32_t pgn, const uint
     if (tx_reset(v, NULL) != RS_OK ||
         rs_tp_tx_send(&v->tx, t_us, RS_J1939_PRIO_DEFAULT, pgn, RS_J1939_GLOBAL, data, len, NULL) != RS_OK)
         return t_us;
-    uint64_t last = t_us;
-    while (rs_tp_tx_open(&v->tx) > 0) {
-        uint64_t d = rs_tp_tx_deadline(&v->tx);
-        if (d == RS_TP_NO_DEADLINE)
-            break;
-        rs_tp_tx_tick(&v->tx, d);
-        last = d;
-    }
-    return last;
+    return rs_tp_tx_run_out(&v->tx, t_us);
 }
 
 static void send_single(hil_vehicle *v, uint64_t t_us, uint32_t pgn, uint8_t sa, const uint8_t *data, size_t len)
 {
+    rs_j1939_msg m = { t_us, pgn, RS_J1939_PRIO_DEFAULT, sa, RS_J1939_GLOBAL, 0, (uint16_t)len, data };
     rs_can_frame f;
-    memset(&f, 0, sizeof f);
-    if (rs_j1939_id_encode(RS_J1939_PRIO_DEFAULT, pgn, sa, RS_J1939_GLOBAL, &f.id, NULL) != RS_OK)
-        return;
-    f.ts_us = t_us;
-    f.flags = RS_CAN_EXT;
-    f.len = (uint8_t)len;
-    memcpy(f.data, data, len);
-    put(v, &f);
+    if (rs_j1939_to_frame(&m, &f, NULL) == RS_OK)
+        put(v, &f);
 }
 
 static int by_time(const void *a, const void *b)

@@ -199,6 +199,19 @@ uint64_t rs_tp_tx_deadline(const rs_tp_tx *tx)
     return d;
 }
 
+uint64_t rs_tp_tx_run_out(rs_tp_tx *tx, uint64_t since_us)
+{
+    uint64_t last = since_us;
+    while (rs_tp_tx_open(tx) > 0) {
+        uint64_t d = rs_tp_tx_deadline(tx);
+        if (d == RS_TP_NO_DEADLINE)
+            break;
+        rs_tp_tx_tick(tx, d);
+        last = d;
+    }
+    return last;
+}
+
 size_t rs_tp_tx_open(const rs_tp_tx *tx)
 {
     size_t n = 0;

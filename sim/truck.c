@@ -83,30 +83,17 @@ static uint64_t send_bam(rs_truck_bus *b, uint64_t t_us, uint32_t pgn, const uin
         return t_us;
     if (rs_tp_tx_send(&b->tx, t_us, RS_J1939_PRIO_DEFAULT, pgn, RS_J1939_GLOBAL, data, len, NULL) != RS_OK)
         return t_us;
-    uint64_t last = t_us;
-    while (rs_tp_tx_open(&b->tx) > 0) {
-        uint64_t d = rs_tp_tx_deadline(&b->tx);
-        if (d == RS_TP_NO_DEADLINE)
-            break;
-        rs_tp_tx_tick(&b->tx, d);
-        last = d;
-    }
-    return last;
+    return rs_tp_tx_run_out(&b->tx, t_us);
 }
 
 static void send_single(rs_truck_bus *b, uint64_t t_us, uint32_t pgn, uint8_t sa, const uint8_t *data,
                         size_t len)
 {
+    rs_j1939_msg m = { t_us, pgn, RS_J1939_PRIO_DEFAULT, sa, RS_J1939_GLOBAL, b->cfg->vcan.iface,
+                       (uint16_t)len, data };
     rs_can_frame f;
-    memset(&f, 0, sizeof f);
-    if (rs_j1939_id_encode(RS_J1939_PRIO_DEFAULT, pgn, sa, RS_J1939_GLOBAL, &f.id, NULL) != RS_OK)
-        return;
-    f.ts_us = t_us;
-    f.flags = RS_CAN_EXT;
-    f.len = (uint8_t)len;
-    f.iface = b->cfg->vcan.iface;
-    memcpy(f.data, data, len);
-    bus_put(b, &f);
+    if (rs_j1939_to_frame(&m, &f, NULL) == RS_OK)
+        bus_put(b, &f);
 }
 
 /* The engine's side of one second: broadcast signals, DM1, and the

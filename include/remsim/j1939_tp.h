@@ -256,4 +256,10 @@ void rs_tp_tx_tick(rs_tp_tx *tx, uint64_t now_us);
 /* Sessions in progress. */
 size_t rs_tp_tx_open(const rs_tp_tx *tx);
 
+/* Runs every session to its end at its own deadlines, as if no other
+ * traffic came (a BAM: every packet, 50..200 ms apart; an RTS/CTS session
+ * with nobody answering: its timeout abort).  Returns the time of the last
+ * tick, or since_us when nothing was open. */
+uint64_t rs_tp_tx_run_out(rs_tp_tx *tx, uint64_t since_us);
+
 #endif

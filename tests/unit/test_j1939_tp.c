@@ -410,6 +410,33 @@ static void test_rx_timeouts(void **state)
     assert_int_equal(rx.tp.stats.aborts_sent, 1);
 }
 
+/* rs_tp_tx_run_out: a BAM of 20 bytes goes out whole (announce + 3 data
+ * packets, bam_gap_us apart) and the call returns the last packet's time;
+ * an RTS nobody answers ends in its timeout abort. */
+static void test_tx_run_out(void **state)
+{
+    (void)state;
+    static bus b;
+    memset(&b, 0, sizeof b);
+    done_log dl = {0};
+    void *ctx[2] = {&b, &dl};
+    rs_tp_tx tx;
+    make_tx(&tx, 0x00, ctx, 0xFF);
+    uint8_t pay[20] = {0};
+    assert_int_equal(rs_tp_tx_run_out(&tx, 1000), 1000); /* nothing open */
+    assert_int_equal(rs_tp_tx_send(&tx, 1000, 6, RS_PGN_DM19, 0xFF, pay, 20, NULL), RS_OK);
+    uint64_t last = rs_tp_tx_run_out(&tx, 1000);
+    assert_int_equal(rs_tp_tx_open(&tx), 0);
+    assert_int_equal(b.n_log, 4);
+    assert_int_equal(b.log[0].data[0], RS_TP_CM_BAM);
+    assert_int_equal(last, b.log[3].ts_us);
+    assert_true(last >= 1000 + 3 * (uint64_t)RS_TP_BAM_GAP_MIN_US);
+    assert_int_equal(dl.n, 1);
+    assert_int_equal(rs_tp_tx_send(&tx, last, 6, RS_PGN_DM19, 0xF9, pay, 20, NULL), RS_OK);
+    assert_int_equal(rs_tp_tx_run_out(&tx, last), last + RS_TP_T3_US + 1);
+    assert_int_equal(dl.result, RS_TP_TX_TIMEOUT);
+}
+
 static void test_tx_timeouts(void **state)
 {
     (void)state;
@@ -627,6 +654,7 @@ int main(void)
         cmocka_unit_test(test_rts_hold),
         cmocka_unit_test(test_interleaved_bams),
         cmocka_unit_test(test_rx_timeouts),
+        cmocka_unit_test(test_tx_run_out),
         cmocka_unit_test(test_tx_timeouts),
         cmocka_unit_test(test_rx_abort_received),
         cmocka_unit_test(test_rx_sequence),
