@@ -17,48 +17,14 @@
 #include "remsim/tls.h"
 #include "sim/fleet_internal.h"
 
-#ifndef IP_BIND_ADDRESS_NO_PORT
-#define IP_BIND_ADDRESS_NO_PORT 24
-#endif
-
-/* Socket terms for TLS results: bytes, 0 at the end, -1 with errno. */
-static ssize_t act_result(rs_tls_status st, size_t n)
-{
-    switch (st) {
-    case RS_TLS_OK: return (ssize_t)n;
-    case RS_TLS_CLOSED: return 0;
-    case RS_TLS_WANT_READ:
-    case RS_TLS_WANT_WRITE: errno = EAGAIN; return -1;
-    default: return -1;
-    }
-}
-
-static ssize_t act_read(fleet_act *a, void *buf, size_t n)
-{
-    if (!a->tls)
-        return read(a->io.fd, buf, n);
-    size_t got = 0;
-    rs_tls_status st = rs_tls_read(a->tls, buf, n, &got); /* before got is read: argument order is unspecified */
-    return act_result(st, got);
-}
+static ssize_t act_read(fleet_act *a, void *buf, size_t n) { return fleet_io_read(a->io.fd, a->tls, buf, n); }
 
 static ssize_t act_write(fleet_act *a, const void *buf, size_t n)
 {
-    if (!a->tls)
-        return send(a->io.fd, buf, n, MSG_NOSIGNAL);
-    size_t put = 0;
-    rs_tls_status st = rs_tls_write(a->tls, buf, n, &put);
-    return act_result(st, put);
+    return fleet_io_write(a->io.fd, a->tls, buf, n);
 }
 
-static void act_watch(fleet_worker *w, fleet_act *a, int events)
-{
-    if (a->io.events == events && ev_is_active(&a->io))
-        return;
-    ev_io_stop(w->loop, &a->io);
-    ev_io_set(&a->io, a->io.fd, events);
-    ev_io_start(w->loop, &a->io);
-}
+static void act_watch(fleet_worker *w, fleet_act *a, int events) { fleet_io_watch(w, &a->io, events); }
 
 void fleet_act_close(fleet_worker *w, fleet_truck *t, rs_conn_fail why, bool failed, bool tell)
 {

@@ -98,6 +98,13 @@ uint64_t fleet_random(fleet_worker *w);
 /* Acts on the terminal output in w->out (frames, close, connect) and clears it. */
 void fleet_handle_out(fleet_worker *w, fleet_truck *t, int64_t now);
 
+/* Socket I/O of a link, plain or TLS, in the socket's terms: bytes, 0 at
+ * the end, -1 with errno (EAGAIN: later; EPROTO: a TLS failure). */
+ssize_t fleet_io_read(int fd, rs_tls_conn *tls, void *buf, size_t n);
+ssize_t fleet_io_write(int fd, rs_tls_conn *tls, const void *buf, size_t n);
+/* Watches io for exactly these events (EV_READ | EV_WRITE). */
+void fleet_io_watch(fleet_worker *w, ev_io *io, int events);
+
 /* A connection attempt of the truck (platform or activation link): its
  * socket, then a non-blocking connect to addr: 1 connected, 0 under way
  * (io started, watching for writability), -1 failed (counted). */

@@ -37,34 +37,41 @@ static ssize_t tls_result(rs_tls_status s, size_t n)
     }
 }
 
-static ssize_t link_io_read(fleet_link *l, void *buf, size_t n)
+ssize_t fleet_io_read(int fd, rs_tls_conn *tls, void *buf, size_t n)
 {
-    if (l->tls) {
-        size_t got;
-        rs_tls_status s = rs_tls_read(l->tls, buf, n, &got);
-        return tls_result(s, got);
-    }
-    return read(l->io.fd, buf, n);
+    if (!tls)
+        return read(fd, buf, n);
+    size_t got = 0;
+    rs_tls_status s = rs_tls_read(tls, buf, n, &got); /* before got is read: argument order is unspecified */
+    return tls_result(s, got);
 }
+
+ssize_t fleet_io_write(int fd, rs_tls_conn *tls, const void *buf, size_t n)
+{
+    if (!tls)
+        return send(fd, buf, n, MSG_NOSIGNAL);
+    size_t put = 0;
+    rs_tls_status s = rs_tls_write(tls, buf, n, &put);
+    return tls_result(s, put);
+}
+
+void fleet_io_watch(fleet_worker *w, ev_io *io, int events)
+{
+    if ((io->events & (EV_READ | EV_WRITE)) == events && ev_is_active(io))
+        return;
+    ev_io_stop(w->loop, io);
+    ev_io_set(io, io->fd, events);
+    ev_io_start(w->loop, io);
+}
+
+static ssize_t link_io_read(fleet_link *l, void *buf, size_t n) { return fleet_io_read(l->io.fd, l->tls, buf, n); }
 
 static ssize_t link_io_write(fleet_link *l, const void *buf, size_t n)
 {
-    if (l->tls) {
-        size_t put;
-        rs_tls_status s = rs_tls_write(l->tls, buf, n, &put);
-        return tls_result(s, put);
-    }
-    return send(l->io.fd, buf, n, MSG_NOSIGNAL);
+    return fleet_io_write(l->io.fd, l->tls, buf, n);
 }
 
-static void set_events(fleet_worker *w, fleet_link *l, int events)
-{
-    if ((l->io.events & (EV_READ | EV_WRITE)) == events && ev_is_active(&l->io))
-        return;
-    ev_io_stop(w->loop, &l->io);
-    ev_io_set(&l->io, l->io.fd, events);
-    ev_io_start(w->loop, &l->io);
-}
+static void set_events(fleet_worker *w, fleet_link *l, int events) { fleet_io_watch(w, &l->io, events); }
 
 /* The TLS side of a close: keep the session to resume (not at the end of
  * the run), say close_notify when the close is ours and orderly. */
